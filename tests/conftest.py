@@ -1,0 +1,93 @@
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import LotFactory, MaterialFactory, OrganizationFactory, SiteFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.fixturenames.append("_require_postgres")
+
+
+@pytest.fixture
+def _require_postgres(request):
+    """Tests marked `postgres` need real PostgreSQL connections: they fail under CI when the
+    database is not PostgreSQL (a skip must never turn CI green) and skip elsewhere."""
+    if connection.vendor != "postgresql":
+        message = "needs PostgreSQL: set DATABASE_URL=postgres://..."
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def org_a(db):
+    return OrganizationFactory(code="ORG-A", name="Org A Motors")
+
+
+@pytest.fixture
+def org_b(db):
+    return OrganizationFactory(code="ORG-B", name="Org B Aero")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager1", role="manager")
+
+
+@pytest.fixture
+def finance(db):
+    return UserFactory(username="finance1", role="finance")
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(username="auditor1", role="auditor")
+
+
+@pytest.fixture
+def maker_a(org_a):
+    return UserFactory(username="maker_a", role="manufacturer", organization=org_a)
+
+
+@pytest.fixture
+def maker_b(org_b):
+    return UserFactory(username="maker_b", role="manufacturer", organization=org_b)
+
+
+def _client(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api():
+    """api(user) -> an APIClient authenticated as `user` (anonymous with None)."""
+    return _client
+
+
+@pytest.fixture
+def material(db):
+    return MaterialFactory(code="NDPR-OX", name="NdPr oxide")
+
+
+@pytest.fixture
+def site(db):
+    return SiteFactory(code="DEPOT-A", capacity_kg=None)
+
+
+@pytest.fixture
+def other_site(db):
+    return SiteFactory(code="DEPOT-B", capacity_kg=None)
+
+
+@pytest.fixture
+def lot(material, site, manager):
+    """A lot of 1,000 kg at 50 USD/kg, received through the service."""
+    return LotFactory(material=material, site=site, initial_quantity="1000", by=manager)

@@ -1,0 +1,46 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from vault.accounts.roles import Role
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        OPERATOR = "operator", "Reserve operator"
+        MANUFACTURER = "manufacturer", "Participant manufacturer"
+        TRADING_HOUSE = "trading_house", "Trading house"
+        LENDER = "lender", "Lender or investor"
+
+    code = models.SlugField(max_length=32, unique=True, help_text="Short stable code, e.g. ACME-MOTORS.")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MANUFACTURER)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class User(AbstractUser):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="manufacturer_has_organization",
+                condition=~models.Q(role="manufacturer") | models.Q(organization__isnull=False),
+            )
+        ]
+
+    def has_role(self, *roles: str) -> bool:
+        if self.is_superuser:
+            return True
+        return self.role in roles

@@ -1,0 +1,45 @@
+"""Admin helpers shared by the apps."""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connection
+from django.utils.functional import cached_property
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts at most `limit` rows (plus the PostgreSQL planner's estimate for an unfiltered
+    table), so a changelist page of a million-row table costs the same as of a small one."""
+
+    limit = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        query = self.object_list.query
+        if connection.vendor == "postgresql" and not query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [self.object_list.model._meta.db_table]
+                )
+                row = cursor.fetchone()
+            if row and row[0] > self.limit:
+                return int(row[0])
+        return self.object_list.order_by()[: self.limit + 1].values("pk").count()
+
+
+class ReadOnlyAdminMixin:
+    """For append-only records: viewable by every staff role, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True

@@ -1,0 +1,42 @@
+"""Load the demo data. Idempotent: a second run changes nothing."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from vault.accounts import demo as accounts_demo
+from vault.accounts.models import User
+from vault.inventory import demo as inventory_demo
+
+
+class Command(BaseCommand):
+    help = "Load demo organizations, users, materials, depots and lots (idempotent)."
+
+    def handle(self, *args, **options):
+        steps = [
+            ("organizations and users", lambda: accounts_demo.seed()),
+            ("materials, depots and lots", lambda: inventory_demo.seed(by=User.objects.get(username="manager"))),
+        ]
+        for extra in self._extra_steps():
+            steps.append(extra)
+        for n, (label, step) in enumerate(steps, start=1):
+            self.stdout.write(f"[{n}/{len(steps)}] {label}")
+            with transaction.atomic():
+                step()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password vault-demo-2026):"))
+        for username, role in [
+            (u.username, u.role)
+            for u in User.objects.filter(username__in=[name for name, _, _ in accounts_demo.USERS]).order_by("role")
+        ]:
+            self.stdout.write(f"  {username:<10} {role}")
+
+    def _extra_steps(self):
+        """Demo steps contributed by the later apps (financing, drawdowns, coverage)."""
+        from importlib import import_module
+        from importlib.util import find_spec
+
+        manager = lambda: User.objects.get(username="manager")  # noqa: E731
+        for app in ("financing", "drawdowns", "coverage"):
+            if find_spec(f"vault.{app}.demo") is None:
+                continue
+            module = import_module(f"vault.{app}.demo")
+            yield (f"{app} demo data", lambda module=module: module.seed(by=manager()))

@@ -1,0 +1,9 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from vault.core import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+]

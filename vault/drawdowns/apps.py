@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DrawdownsConfig(AppConfig):
+    name = "vault.drawdowns"
+    label = "drawdowns"
+    verbose_name = "Drawdowns"

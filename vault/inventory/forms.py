@@ -1,0 +1,43 @@
+from django import forms
+
+from vault.inventory.models import QUANTITY, Lot, Movement, Site
+from vault.inventory.services import CREATABLE_KINDS
+
+
+class MovementForm(forms.Form):
+    """Record a movement in the admin; saved by the same service as the API."""
+
+    kind = forms.ChoiceField(choices=[(k.value, k.label) for k in CREATABLE_KINDS])
+    lot = forms.ModelChoiceField(queryset=Lot.objects.select_related("material", "site").order_by("lot_number"))
+    quantity = forms.DecimalField(help_text="kg; an adjustment may be negative.", **QUANTITY)
+    to_site = forms.ModelChoiceField(queryset=Site.objects.all(), required=False, help_text="Transfers only.")
+    reason = forms.CharField(max_length=300, required=False, help_text="Required for adjustments and write-offs.")
+    reference = forms.CharField(max_length=100, required=False)
+
+
+class MovementReverseForm(forms.Form):
+    reason = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 60}))
+
+
+class LotAddForm(forms.ModelForm):
+    initial_quantity = forms.DecimalField(
+        required=False, min_value=0.001, help_text="kg received with the lot (a receipt movement).", **QUANTITY
+    )
+
+    class Meta:
+        model = Lot
+        fields = [
+            "lot_number",
+            "material",
+            "site",
+            "status",
+            "mining_country",
+            "processing_country",
+            "supplier",
+            "received_date",
+            "unit_cost",
+            "assay_certificate",
+        ]
+
+
+__all__ = ["LotAddForm", "Movement", "MovementForm", "MovementReverseForm"]

@@ -1,0 +1,112 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from vault.inventory.models import Lot, Material, Movement, Position, Site
+from vault.inventory.services import CREATABLE_KINDS
+
+QUANTITY_FIELD = {"max_digits": 18, "decimal_places": 3}
+
+
+class MaterialSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Material
+        fields = ["code", "name", "form", "grade", "unit", "coverage_target_days", "price_floor"]
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ["code", "name", "country", "custodian", "capacity_kg"]
+
+
+class LotSerializer(serializers.ModelSerializer):
+    material = serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all())
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    initial_quantity = serializers.DecimalField(
+        write_only=True,
+        required=False,
+        min_value=Decimal("0.001"),
+        help_text="Receive this quantity on creation.",
+        **QUANTITY_FIELD,
+    )
+    on_hand = serializers.DecimalField(read_only=True, **QUANTITY_FIELD)
+    reserved = serializers.DecimalField(read_only=True, **QUANTITY_FIELD)
+
+    class Meta:
+        model = Lot
+        fields = [
+            "id",
+            "lot_number",
+            "material",
+            "site",
+            "status",
+            "mining_country",
+            "processing_country",
+            "supplier",
+            "received_date",
+            "unit_cost",
+            "assay_certificate",
+            "on_hand",
+            "reserved",
+            "initial_quantity",
+        ]
+        read_only_fields = ["id"]
+
+
+class LotStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Lot.Status.choices)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class MovementSerializer(serializers.ModelSerializer):
+    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = Movement
+        fields = [
+            "id",
+            "kind",
+            "lot",
+            "lot_number",
+            "material",
+            "site",
+            "quantity",
+            "balance_after",
+            "value",
+            "reason",
+            "reference",
+            "counterpart",
+            "reverses",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = fields
+
+
+class MovementCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CREATABLE_KINDS)
+    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
+    quantity = serializers.DecimalField(help_text="Positive; an adjustment may be negative.", **QUANTITY_FIELD)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    to_site = serializers.SlugRelatedField(
+        slug_field="code", queryset=Site.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+class MovementReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class PositionSerializer(serializers.ModelSerializer):
+    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Position
+        fields = ["material", "site", "on_hand", "reserved", "unavailable", "available"]
+        read_only_fields = fields

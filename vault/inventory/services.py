@@ -1,0 +1,492 @@
+"""Writes to the holdings. Every function here runs in one transaction and guarantees:
+
+- a lot's `on_hand` never goes below its `reserved`, nor below zero (row lock on the lot,
+  then a database CHECK constraint as the last word);
+- each change of quantity leaves exactly one Movement row (two for a transfer) whose
+  `balance_after` is the lot's new on-hand;
+- the Position of the lot's material and site changes by the same amounts in the same
+  transaction, so positions always equal the sum of their lots and of their movements;
+- each change of value at cost posts a balanced journal entry, so the inventory account
+  equals the cost of the stock on hand.
+
+Locks are taken in one order everywhere (lots by id, then the destination site, then
+positions by site id) so concurrent writers queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from vault.core.errors import Conflict, InsufficientStock, InvalidInput
+from vault.inventory.models import Lot, Material, Movement, Position, Site, value_at_cost
+from vault.ledger import chart
+from vault.ledger.models import JournalEntry
+from vault.ledger.services import Line, entry_post, entry_reverse
+
+QUANTUM = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class _Change:
+    lot: Lot
+    delta: Decimal  # on-hand change, signed
+    reserved_delta: Decimal = Decimal("0")
+
+
+def _check_quantity(quantity: Decimal, *, allow_negative: bool = False) -> Decimal:
+    if not isinstance(quantity, Decimal):
+        quantity = Decimal(str(quantity))
+    if quantity != quantity.quantize(QUANTUM):
+        raise InvalidInput("Quantities have at most 3 decimals (grams).", field="quantity")
+    if quantity == 0 or (quantity < 0 and not allow_negative):
+        raise InvalidInput("Quantity must be greater than zero.", field="quantity")
+    return quantity
+
+
+def _locked(*lots: Lot) -> dict[int, Lot]:
+    ids = sorted({lot.pk for lot in lots})
+    locked = Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {lot.pk: lot for lot in locked}
+
+
+def _ensure_position(material_id: int, site_id: int) -> None:
+    Position.objects.bulk_create([Position(material_id=material_id, site_id=site_id)], ignore_conflicts=True)
+
+
+def _check_capacity(site: Site, incoming: Decimal) -> None:
+    """Refuse an inflow that would put more on the site than its capacity. The site row is
+    locked so that two concurrent inflows cannot both pass the check."""
+    if incoming <= 0:
+        return
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    if site.capacity_kg is None:
+        return
+    held = Position.objects.filter(site=site).aggregate(total=Sum("on_hand"))["total"] or Decimal("0")
+    if held + incoming > site.capacity_kg:
+        raise InvalidInput(
+            f"Site {site.code} holds {held} kg of {site.capacity_kg} kg capacity; {incoming} kg more does not fit.",
+            field="quantity",
+        )
+
+
+def _apply(changes: list[_Change]) -> dict[int, Decimal]:
+    """Write lot and position balances for already locked lots; return each lot's new on-hand."""
+    after: dict[int, Decimal] = {}
+    for change in sorted(changes, key=lambda c: (c.lot.site_id, c.lot.pk)):
+        lot = change.lot
+        new_on_hand = lot.on_hand + change.delta
+        new_reserved = lot.reserved + change.reserved_delta
+        if new_on_hand < 0 or new_reserved < 0 or new_reserved > new_on_hand:
+            raise InsufficientStock(
+                f"Lot {lot.lot_number} has {lot.on_hand - lot.reserved} kg free "
+                f"({lot.on_hand} on hand, {lot.reserved} reserved).",
+                field="quantity",
+                lot=lot.lot_number,
+            )
+        Lot.objects.filter(pk=lot.pk).update(
+            on_hand=F("on_hand") + change.delta, reserved=F("reserved") + change.reserved_delta
+        )
+        Position.objects.filter(material_id=lot.material_id, site_id=lot.site_id).update(
+            on_hand=F("on_hand") + change.delta,
+            reserved=F("reserved") + change.reserved_delta,
+            unavailable=F("unavailable") + (Decimal("0") if lot.is_available else change.delta),
+        )
+        lot.on_hand, lot.reserved = new_on_hand, new_reserved
+        after[lot.pk] = new_on_hand
+    return after
+
+
+def _value_change(lot: Lot, before: Decimal, after: Decimal) -> Decimal:
+    # The change of the lot's rounded value, so that movement values add up to exactly the
+    # lot's value at cost however many movements it has.
+    return value_at_cost(after, lot.unit_cost) - value_at_cost(before, lot.unit_cost)
+
+
+def _record(
+    *,
+    kind: str,
+    lot: Lot,
+    quantity: Decimal,
+    balance_after: Decimal,
+    by,
+    reason: str = "",
+    reference: str = "",
+    reverses: Movement | None = None,
+    counterpart: Movement | None = None,
+) -> Movement:
+    return Movement.objects.create(
+        kind=kind,
+        lot=lot,
+        material_id=lot.material_id,
+        site_id=lot.site_id,
+        quantity=quantity,
+        balance_after=balance_after,
+        value=_value_change(lot, balance_after - quantity, balance_after),
+        reason=reason,
+        reference=reference,
+        reverses=reverses,
+        counterpart=counterpart,
+        created_by=by,
+    )
+
+
+# Which account takes the other side of the inventory account, per kind of movement.
+_CONTRA_ACCOUNT = {
+    Movement.Kind.RECEIPT: chart.CASH,
+    Movement.Kind.ADJUSTMENT: chart.INVENTORY_ADJUSTMENTS,
+    Movement.Kind.TRANSFER: chart.INVENTORY_ADJUSTMENTS,
+    Movement.Kind.WRITE_OFF: chart.WRITE_OFFS,
+    Movement.Kind.RELEASE: chart.COST_OF_RELEASES,
+}
+
+
+def _post(
+    movements: list[Movement], *, by, contra: str | None = None, memo: str = "", net: Decimal | None = None
+) -> JournalEntry | None:
+    """Post the net value change of `movements` (one operation) against the inventory account."""
+    first = movements[0]
+    if net is None:
+        net = sum((m.value for m in movements), Decimal("0"))
+    if net == 0:
+        return None
+    contra = contra or _CONTRA_ACCOUNT[first.kind]
+    lines = (
+        [Line(chart.INVENTORY, debit=net), Line(contra, credit=net)]
+        if net > 0
+        else [Line(contra, debit=-net), Line(chart.INVENTORY, credit=-net)]
+    )
+    lot = first.lot
+    return entry_post(
+        date=timezone.localdate(),
+        memo=memo or f"{first.get_kind_display()} {abs(first.quantity)} kg {lot.material.code} lot {lot.lot_number}",
+        lines=lines,
+        source_type="movement",
+        source_id=first.pk,
+        by=by,
+    )
+
+
+# --- lots ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lot_create(
+    *,
+    by,
+    lot_number: str,
+    material: Material,
+    site: Site,
+    mining_country: str,
+    processing_country: str,
+    received_date: date,
+    unit_cost: Decimal,
+    supplier: str = "",
+    assay_certificate: str = "",
+    status: str = Lot.Status.AVAILABLE,
+    initial_quantity: Decimal | None = None,
+) -> Lot:
+    """Create a lot, and receive `initial_quantity` into it when given (one receipt movement)."""
+    if Lot.objects.filter(lot_number=lot_number).exists():
+        raise InvalidInput(f"Lot number {lot_number} is already taken.", field="lot_number")
+    lot = Lot(
+        lot_number=lot_number,
+        material=material,
+        site=site,
+        status=status,
+        mining_country=mining_country,
+        processing_country=processing_country,
+        supplier=supplier,
+        received_date=received_date,
+        unit_cost=unit_cost,
+        assay_certificate=assay_certificate,
+    )
+    lot.full_clean()
+    lot._history_user = by
+    lot.save()
+    _ensure_position(material.pk, site.pk)
+    if initial_quantity is not None:
+        movement_receipt(lot=lot, quantity=initial_quantity, by=by, reason="Initial receipt")
+        lot.refresh_from_db(fields=["on_hand", "reserved"])
+    return lot
+
+
+@transaction.atomic
+def lot_set_status(*, lot: Lot, status: str, by, reason: str = "") -> Lot:
+    """Move a lot between available, quarantine and damaged; its on-hand moves in or out of
+    the position's `unavailable`. A lot with reservations cannot leave `available`."""
+    if status not in Lot.Status.values:
+        raise InvalidInput(f"Unknown status {status!r}.", field="status")
+    lot = _locked(lot)[lot.pk]
+    if status == lot.status:
+        return lot
+    if lot.reserved > 0 and status != Lot.Status.AVAILABLE:
+        raise Conflict(
+            f"Lot {lot.lot_number} has {lot.reserved} kg reserved; release the reservations first.", field="status"
+        )
+    was_available = lot.is_available
+    lot.status = status
+    lot._history_user = by
+    lot._change_reason = reason
+    lot.save(update_fields=["status"])
+    if was_available != lot.is_available:
+        shift = lot.on_hand if was_available else -lot.on_hand
+        Position.objects.filter(material_id=lot.material_id, site_id=lot.site_id).update(
+            unavailable=F("unavailable") + shift
+        )
+    return lot
+
+
+# --- movements -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def movement_receipt(*, lot: Lot, quantity: Decimal, by, reason: str = "", reference: str = "") -> Movement:
+    """Receive material into a lot (Dr inventory / Cr cash at the lot's unit cost).
+    Refused beyond the site's capacity."""
+    quantity = _check_quantity(quantity)
+    lot = _locked(lot)[lot.pk]
+    _check_capacity(lot.site, quantity)
+    after = _apply([_Change(lot, quantity)])
+    movement = _record(
+        kind=Movement.Kind.RECEIPT,
+        lot=lot,
+        quantity=quantity,
+        balance_after=after[lot.pk],
+        by=by,
+        reason=reason,
+        reference=reference,
+    )
+    _post([movement], by=by)
+    return movement
+
+
+@transaction.atomic
+def movement_adjust(*, lot: Lot, quantity: Decimal, by, reason: str, reference: str = "") -> Movement:
+    """Correct a lot after a count or an assay by a signed quantity; a reason is required."""
+    quantity = _check_quantity(quantity, allow_negative=True)
+    if not reason.strip():
+        raise InvalidInput("An adjustment needs a reason (count, assay...).", field="reason")
+    lot = _locked(lot)[lot.pk]
+    _check_capacity(lot.site, quantity)
+    after = _apply([_Change(lot, quantity)])
+    movement = _record(
+        kind=Movement.Kind.ADJUSTMENT,
+        lot=lot,
+        quantity=quantity,
+        balance_after=after[lot.pk],
+        by=by,
+        reason=reason,
+        reference=reference,
+    )
+    _post([movement], by=by)
+    return movement
+
+
+@transaction.atomic
+def movement_write_off(*, lot: Lot, quantity: Decimal, by, reason: str, reference: str = "") -> Movement:
+    """Write material off (lost, damaged beyond use); a reason is required."""
+    quantity = _check_quantity(quantity)
+    if not reason.strip():
+        raise InvalidInput("A write-off needs a reason.", field="reason")
+    lot = _locked(lot)[lot.pk]
+    after = _apply([_Change(lot, -quantity)])
+    movement = _record(
+        kind=Movement.Kind.WRITE_OFF,
+        lot=lot,
+        quantity=-quantity,
+        balance_after=after[lot.pk],
+        by=by,
+        reason=reason,
+        reference=reference,
+    )
+    _post([movement], by=by)
+    return movement
+
+
+@transaction.atomic
+def movement_release(
+    *, lot: Lot, quantity: Decimal, by, reason: str = "", reference: str = "", from_reserved: bool = False
+) -> Movement:
+    """Issue material out of the stockpile. Only from an available lot; unless
+    `from_reserved` (a drawdown fulfilling its own reservation), reserved stock is untouched."""
+    quantity = _check_quantity(quantity)
+    lot = _locked(lot)[lot.pk]
+    if not lot.is_available:
+        raise Conflict(f"Lot {lot.lot_number} is {lot.status}; only available lots are released.", field="lot")
+    change = _Change(lot, -quantity, -quantity if from_reserved else Decimal("0"))
+    after = _apply([change])
+    movement = _record(
+        kind=Movement.Kind.RELEASE,
+        lot=lot,
+        quantity=-quantity,
+        balance_after=after[lot.pk],
+        by=by,
+        reason=reason,
+        reference=reference,
+    )
+    _post([movement], by=by)
+    return movement
+
+
+def _transfer_destination(lot: Lot, to_site: Site) -> Lot:
+    root = lot.parent or lot
+    if root.site_id == to_site.pk:
+        return root
+    destination, _ = Lot.objects.get_or_create(
+        lot_number=f"{root.lot_number}@{to_site.code}",
+        defaults={
+            "material_id": root.material_id,
+            "site": to_site,
+            "parent": root,
+            "status": lot.status,
+            "mining_country": root.mining_country,
+            "processing_country": root.processing_country,
+            "supplier": root.supplier,
+            "received_date": root.received_date,
+            "unit_cost": root.unit_cost,
+            "assay_certificate": root.assay_certificate,
+        },
+    )
+    _ensure_position(destination.material_id, to_site.pk)
+    return destination
+
+
+@transaction.atomic
+def movement_transfer(
+    *, lot: Lot, quantity: Decimal, to_site: Site, by, reason: str = "", reference: str = ""
+) -> Movement:
+    """Move quantity from a lot to the lot of the same origin at `to_site` (created on first
+    transfer). Returns the outbound leg; `counterpart` is the inbound leg."""
+    quantity = _check_quantity(quantity)
+    if to_site.pk == lot.site_id:
+        raise InvalidInput("A transfer goes to another site.", field="to_site")
+    destination = _transfer_destination(lot, to_site)
+    locked = _locked(lot, destination)
+    source, destination = locked[lot.pk], locked[destination.pk]
+    _check_capacity(to_site, quantity)
+    after = _apply([_Change(source, -quantity), _Change(destination, quantity)])
+    in_leg = _record(
+        kind=Movement.Kind.TRANSFER,
+        lot=destination,
+        quantity=quantity,
+        balance_after=after[destination.pk],
+        by=by,
+        reason=reason,
+        reference=reference,
+    )
+    out_leg = _record(
+        kind=Movement.Kind.TRANSFER,
+        lot=source,
+        quantity=-quantity,
+        balance_after=after[source.pk],
+        by=by,
+        reason=reason,
+        reference=reference,
+        counterpart=in_leg,
+    )
+    _post([out_leg, in_leg], by=by)
+    return out_leg
+
+
+@transaction.atomic
+def movement_reverse(*, movement: Movement, by, reason: str) -> Movement:
+    """Undo a movement with an opposite one pointing at it (both legs of a transfer), and
+    reverse its journal entry. A movement is reversed at most once; reversals are final."""
+    if not reason.strip():
+        raise InvalidInput("A reversal needs a reason.", field="reason")
+    if movement.kind == Movement.Kind.REVERSAL:
+        raise Conflict("A reversal cannot itself be reversed; record a new movement instead.", field="movement")
+    legs = [movement]
+    if movement.kind == Movement.Kind.TRANSFER:
+        partner = movement.counterpart or Movement.objects.filter(counterpart=movement).first()
+        legs.append(partner)
+    if Movement.objects.filter(reverses__in=legs).exists():
+        raise Conflict(f"Movement {movement.pk} is already reversed.", field="movement")
+    locked = _locked(*(leg.lot for leg in legs))
+    for leg in legs:
+        _check_capacity(locked[leg.lot_id].site, -leg.quantity)
+    after = _apply([_Change(locked[leg.lot_id], -leg.quantity) for leg in legs])
+    reversals = [
+        _record(
+            kind=Movement.Kind.REVERSAL,
+            lot=locked[leg.lot_id],
+            quantity=-leg.quantity,
+            balance_after=after[leg.lot_id],
+            by=by,
+            reason=reason,
+            reference=f"reverses #{leg.pk}",
+            reverses=leg,
+        )
+        for leg in legs
+    ]
+    for entry in JournalEntry.objects.filter(source_type="movement", source_id__in=[leg.pk for leg in legs]):
+        entry_reverse(
+            entry=entry, date=timezone.localdate(), by=by, memo=f"Reversal of movement {movement.pk}: {reason}"
+        )
+    # Other movements since the original may have moved the lot's rounding by a cent: post
+    # the difference so that the inventory account still equals the stock at cost.
+    rounding = sum((m.value for m in reversals), Decimal("0")) + sum((leg.value for leg in legs), Decimal("0"))
+    if rounding:
+        _post(
+            reversals,
+            by=by,
+            contra=chart.INVENTORY_ADJUSTMENTS,
+            net=rounding,
+            memo=f"Rounding on reversal of movement {movement.pk}",
+        )
+    return reversals[0]
+
+
+# --- reservations (used by drawdowns) --------------------------------------------------------
+
+
+@transaction.atomic
+def lot_reserve(*, lot: Lot, quantity: Decimal) -> Lot:
+    """Reserve free stock of an available lot. Raises InsufficientStock (409) when short."""
+    quantity = _check_quantity(quantity)
+    lot = _locked(lot)[lot.pk]
+    if not lot.is_available:
+        raise Conflict(f"Lot {lot.lot_number} is {lot.status}; only available lots are reserved.", field="lot")
+    _apply([_Change(lot, Decimal("0"), quantity)])
+    return lot
+
+
+@transaction.atomic
+def lot_unreserve(*, lot: Lot, quantity: Decimal) -> Lot:
+    """Give back reserved stock (a cancelled or reduced drawdown)."""
+    quantity = _check_quantity(quantity)
+    lot = _locked(lot)[lot.pk]
+    _apply([_Change(lot, Decimal("0"), -quantity)])
+    return lot
+
+
+_DISPATCH = {
+    Movement.Kind.RECEIPT: movement_receipt,
+    Movement.Kind.ADJUSTMENT: movement_adjust,
+    Movement.Kind.WRITE_OFF: movement_write_off,
+    Movement.Kind.RELEASE: movement_release,
+    Movement.Kind.TRANSFER: movement_transfer,
+}
+CREATABLE_KINDS = [kind for kind in Movement.Kind if kind in _DISPATCH]
+
+
+def movement_create(
+    *, kind: str, lot: Lot, quantity: Decimal, by, reason: str = "", to_site: Site | None = None, reference: str = ""
+) -> Movement:
+    """One entry point for the API and the admin: dispatches on `kind`."""
+    if kind not in _DISPATCH:
+        raise InvalidInput(f"Unknown kind {kind!r}; choose one of {', '.join(CREATABLE_KINDS)}.", field="kind")
+    kwargs = {"lot": lot, "quantity": quantity, "by": by, "reason": reason or "", "reference": reference or ""}
+    if kind == Movement.Kind.TRANSFER:
+        if to_site is None:
+            raise InvalidInput("A transfer needs a destination site.", field="to_site")
+        kwargs["to_site"] = to_site
+    elif to_site is not None:
+        raise InvalidInput("Only a transfer takes a destination site.", field="to_site")
+    return _DISPATCH[kind](**kwargs)

@@ -1,0 +1,90 @@
+from dataclasses import dataclass
+from datetime import date as date_type
+from decimal import Decimal
+
+from django.db import transaction
+
+from vault.core.errors import Conflict, InvalidInput
+from vault.ledger.chart import AccountType
+from vault.ledger.models import Account, JournalEntry, JournalLine
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str  # account code
+    debit: Decimal = Decimal("0")
+    credit: Decimal = Decimal("0")
+
+
+def account_open(*, code: str, name: str, type: str) -> Account:
+    """Open an account (or return the existing one with this code)."""
+    account, _ = Account.objects.get_or_create(code=code, defaults={"name": name, "type": type})
+    return account
+
+
+@transaction.atomic
+def entry_post(
+    *,
+    date: date_type,
+    memo: str,
+    lines: list[Line],
+    source_type: str,
+    source_id: int | None = None,
+    by=None,
+    reverses: JournalEntry | None = None,
+) -> JournalEntry:
+    """Post a balanced entry. Zero lines are dropped and lines on the same account and side are
+    kept as given. Raises InvalidInput when amounts have more than 2 decimals, are negative,
+    or debits and credits differ; the database refuses an unbalanced entry on its own too."""
+    kept = []
+    for line in lines:
+        for amount in (line.debit, line.credit):
+            if amount < 0 or amount != amount.quantize(CENT):
+                raise InvalidInput(f"Ledger amount {amount} must be positive with at most 2 decimals.", field="amount")
+        if line.debit or line.credit:
+            kept.append(line)
+    total_debit = sum((line.debit for line in kept), Decimal("0"))
+    total_credit = sum((line.credit for line in kept), Decimal("0"))
+    if total_debit != total_credit:
+        raise InvalidInput(f"Unbalanced entry: debits {total_debit} <> credits {total_credit}.", field="lines")
+    if not kept:
+        raise InvalidInput("An entry needs at least one non-zero line.", field="lines")
+    accounts = {a.code: a for a in Account.objects.filter(code__in={line.account for line in kept})}
+    missing = {line.account for line in kept} - accounts.keys()
+    if missing:
+        raise InvalidInput(f"Unknown account(s): {', '.join(sorted(missing))}.", field="account")
+    entry = JournalEntry.objects.create(
+        date=date, memo=memo[:300], source_type=source_type, source_id=source_id, posted_by=by, reverses=reverses
+    )
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, account=accounts[line.account], debit=line.debit, credit=line.credit) for line in kept
+    )
+    return entry
+
+
+@transaction.atomic
+def entry_reverse(*, entry: JournalEntry, date: date_type, memo: str = "", by=None) -> JournalEntry:
+    """Post the mirror image of `entry`, pointing at it. An entry is reversed at most once
+    (a unique constraint on `reverses`), and a reversal is never reversed again."""
+    if entry.reverses_id is not None:
+        raise Conflict(f"{entry.number} is itself a reversal.", field="entry")
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise Conflict(f"{entry.number} is already reversed.", field="entry")
+    lines = [
+        Line(account=line.account.code, debit=line.credit, credit=line.debit)
+        for line in entry.lines.select_related("account")
+    ]
+    return entry_post(
+        date=date,
+        memo=memo or f"Reversal of {entry.number}: {entry.memo}",
+        lines=lines,
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+        by=by,
+        reverses=entry,
+    )
+
+
+__all__ = ["AccountType", "Line", "account_open", "entry_post", "entry_reverse"]
