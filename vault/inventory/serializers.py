@@ -105,6 +105,7 @@ class MovementReverseSerializer(serializers.Serializer):
 class PositionSerializer(serializers.ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    available = serializers.DecimalField(read_only=True, help_text="on_hand - reserved - unavailable", **QUANTITY_FIELD)
 
     class Meta:
         model = Position
