@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from vault.core.errors import Conflict, InsufficientStock, InvalidInput
 from vault.inventory.models import Lot, Material, Movement, Position, Site, value_at_cost
+from vault.inventory.signals import stock_changed
 from vault.ledger import chart
 from vault.ledger.models import JournalEntry
 from vault.ledger.services import Line, entry_post, entry_reverse
@@ -99,6 +101,8 @@ def _apply(changes: list[_Change]) -> dict[int, Decimal]:
         )
         lot.on_hand, lot.reserved = new_on_hand, new_reserved
         after[lot.pk] = new_on_hand
+        size = max(abs(change.delta), abs(change.reserved_delta))
+        transaction.on_commit(partial(stock_changed.send, sender=Lot, material_id=lot.material_id, quantity=size))
     return after
 
 
