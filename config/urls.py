@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("portal/", include("vault.drawdowns.portal_urls")),
     path("", include("vault.core.urls")),
 ]

@@ -194,8 +194,11 @@ def lot_create(
     assay_certificate: str = "",
     status: str = Lot.Status.AVAILABLE,
     initial_quantity: Decimal | None = None,
+    contra_account: str = chart.CASH,
+    reference: str = "",
 ) -> Lot:
-    """Create a lot, and receive `initial_quantity` into it when given (one receipt movement)."""
+    """Create a lot, and receive `initial_quantity` into it when given (one receipt movement,
+    posted against `contra_account`: cash for a purchase, receivables for a replenishment)."""
     if Lot.objects.filter(lot_number=lot_number).exists():
         raise InvalidInput(f"Lot number {lot_number} is already taken.", field="lot_number")
     lot = Lot(
@@ -215,7 +218,14 @@ def lot_create(
     lot.save()
     _ensure_position(material.pk, site.pk)
     if initial_quantity is not None:
-        movement_receipt(lot=lot, quantity=initial_quantity, by=by, reason="Initial receipt")
+        movement_receipt(
+            lot=lot,
+            quantity=initial_quantity,
+            by=by,
+            reason="Initial receipt",
+            reference=reference,
+            contra_account=contra_account,
+        )
         lot.refresh_from_db(fields=["on_hand", "reserved"])
     return lot
 
@@ -250,9 +260,11 @@ def lot_set_status(*, lot: Lot, status: str, by, reason: str = "") -> Lot:
 
 
 @transaction.atomic
-def movement_receipt(*, lot: Lot, quantity: Decimal, by, reason: str = "", reference: str = "") -> Movement:
-    """Receive material into a lot (Dr inventory / Cr cash at the lot's unit cost).
-    Refused beyond the site's capacity."""
+def movement_receipt(
+    *, lot: Lot, quantity: Decimal, by, reason: str = "", reference: str = "", contra_account: str = chart.CASH
+) -> Movement:
+    """Receive material into a lot (Dr inventory at the lot's unit cost / Cr `contra_account`,
+    cash by default). Refused beyond the site's capacity."""
     quantity = _check_quantity(quantity)
     lot = _locked(lot)[lot.pk]
     _check_capacity(lot.site, quantity)
@@ -266,7 +278,7 @@ def movement_receipt(*, lot: Lot, quantity: Decimal, by, reason: str = "", refer
         reason=reason,
         reference=reference,
     )
-    _post([movement], by=by)
+    _post([movement], by=by, contra=contra_account)
     return movement
 
 
