@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "vault.financing",
     "vault.drawdowns",
     "vault.coverage",
+    "vault.integrity",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vault.financing.tasks.accrue_interest",
         "schedule": crontab(hour=0, minute=15),
     },
+    "integrity-check-hourly": {"task": "vault.integrity.tasks.vault_check", "schedule": crontab(minute=30)},
     "coverage-check-daily": {
         "task": "vault.coverage.tasks.coverage_check_all",
         "schedule": crontab(hour=1, minute=0),

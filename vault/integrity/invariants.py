@@ -1,0 +1,144 @@
+"""Every invariant Vault promises, checked against the live database.
+
+Each check is one SQL statement returning the offending rows (at most LIMIT of them), so a run
+costs a handful of scans however large the tables are. `run_checks()` returns the violations as
+human-readable lines; an empty list means the data is sound."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import connection
+
+LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    sql: str
+    message: Callable[[tuple], str]
+    needs: tuple[str, ...] = ()  # app labels whose tables the check reads
+
+
+CHECKS: list[Check] = [
+    Check(
+        "lot_equals_movements",
+        "each lot's on-hand equals the sum of its movements",
+        """
+        SELECT l.lot_number, l.on_hand, COALESCE(m.total, 0)
+          FROM inventory_lot l
+          LEFT JOIN (SELECT lot_id, SUM(quantity) AS total FROM inventory_movement GROUP BY lot_id) m
+            ON m.lot_id = l.id
+         WHERE l.on_hand <> COALESCE(m.total, 0)
+        """,
+        lambda r: f"lot {r[0]}: on hand {r[1]} but movements add up to {r[2]}",
+        ("inventory",),
+    ),
+    Check(
+        "position_equals_lots",
+        "each position equals the sum of its lots (on hand, reserved, unavailable)",
+        """
+        SELECT mat.code, s.code, p.on_hand, COALESCE(l.on_hand, 0), p.reserved, COALESCE(l.reserved, 0),
+               p.unavailable, COALESCE(l.unavailable, 0)
+          FROM inventory_position p
+          JOIN inventory_material mat ON mat.id = p.material_id
+          JOIN inventory_site s ON s.id = p.site_id
+          LEFT JOIN (
+                SELECT material_id, site_id, SUM(on_hand) AS on_hand, SUM(reserved) AS reserved,
+                       SUM(CASE WHEN status <> 'available' THEN on_hand ELSE 0 END) AS unavailable
+                  FROM inventory_lot GROUP BY material_id, site_id
+          ) l ON l.material_id = p.material_id AND l.site_id = p.site_id
+         WHERE p.on_hand <> COALESCE(l.on_hand, 0) OR p.reserved <> COALESCE(l.reserved, 0)
+            OR p.unavailable <> COALESCE(l.unavailable, 0)
+        """,
+        lambda r: (
+            f"position {r[0]}@{r[1]}: on hand {r[2]} vs lots {r[3]}, reserved {r[4]} vs {r[5]}, "
+            f"unavailable {r[6]} vs {r[7]}"
+        ),
+        ("inventory",),
+    ),
+    Check(
+        "no_negative_balance",
+        "no lot or position is negative, and reservations stay within on-hand",
+        """
+        SELECT 'lot', lot_number, on_hand, reserved FROM inventory_lot
+         WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand
+        UNION ALL
+        SELECT 'position', CAST(id AS VARCHAR), on_hand, reserved FROM inventory_position
+         WHERE on_hand < 0 OR reserved < 0 OR unavailable < 0 OR on_hand < reserved + unavailable
+        """,
+        lambda r: f"{r[0]} {r[1]}: on hand {r[2]}, reserved {r[3]}",
+        ("inventory",),
+    ),
+    Check(
+        "last_movement_balance",
+        "each lot's latest movement records the lot's current on-hand as its balance after",
+        """
+        SELECT l.lot_number, l.on_hand, m.balance_after
+          FROM inventory_lot l
+          JOIN inventory_movement m ON m.id = (SELECT MAX(id) FROM inventory_movement WHERE lot_id = l.id)
+         WHERE m.balance_after <> l.on_hand
+        """,
+        lambda r: f"lot {r[0]}: on hand {r[1]} but its last movement says {r[2]}",
+        ("inventory",),
+    ),
+    Check(
+        "entry_balanced",
+        "every journal entry has two or more lines and its debits equal its credits",
+        """
+        SELECT e.id, COALESCE(SUM(l.debit), 0), COALESCE(SUM(l.credit), 0), COUNT(l.id)
+          FROM ledger_journalentry e LEFT JOIN ledger_journalline l ON l.entry_id = e.id
+         GROUP BY e.id
+        HAVING COALESCE(SUM(l.debit), 0) <> COALESCE(SUM(l.credit), 0) OR COUNT(l.id) < 2
+        """,
+        lambda r: f"journal entry JE-{r[0]:08d}: debits {r[1]}, credits {r[2]}, {r[3]} lines",
+        ("ledger",),
+    ),
+    Check(
+        "inventory_account_equals_stock_at_cost",
+        "the inventory account (1300) equals the cost of the stock on hand",
+        """
+        SELECT stock.value, COALESCE(book.value, 0) FROM
+          (SELECT COALESCE(SUM(ROUND(on_hand * unit_cost, 2)), 0) AS value FROM inventory_lot) stock,
+          (SELECT SUM(l.debit) - SUM(l.credit) AS value
+             FROM ledger_journalline l JOIN ledger_account a ON a.id = l.account_id WHERE a.code = '1300') book
+         WHERE stock.value <> COALESCE(book.value, 0)
+        """,
+        lambda r: f"inventory account holds {r[1]} but the stock on hand costs {r[0]}",
+        ("inventory", "ledger"),
+    ),
+]
+
+
+def register(check: Check) -> None:
+    """Add a check (used by the apps of later capabilities in their own invariants module)."""
+    if all(existing.name != check.name for existing in CHECKS):
+        CHECKS.append(check)
+
+
+def _load_app_checks() -> None:
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    for app in ("financing", "drawdowns", "coverage"):
+        if find_spec(f"vault.{app}.invariants") is not None:
+            import_module(f"vault.{app}.invariants")
+
+
+def run_checks(names: list[str] | None = None) -> dict[str, list[str]]:
+    """Run every check (or those named); return {check name: [violation, ...]} for all run."""
+    _load_app_checks()
+    results: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        for check in CHECKS:
+            if names and check.name not in names:
+                continue
+            if not all(apps.is_installed(f"vault.{label}") for label in check.needs):
+                continue
+            cursor.execute(f"{check.sql} LIMIT {LIMIT}")
+            results[check.name] = [check.message(row) for row in cursor.fetchall()]
+    return results
