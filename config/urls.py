@@ -18,3 +18,6 @@ urlpatterns = [
     path("portal/", include("vault.drawdowns.portal_urls")),
     path("", include("vault.core.urls")),
 ]
+
+handler404 = "vault.core.views.not_found"
+handler500 = "vault.core.views.server_error"

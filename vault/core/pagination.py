@@ -12,6 +12,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 class PagePagination(BasePagination):
     page_size = 50
     max_page_size = 1000
+    max_page = 1_000_000  # keeps OFFSET within what every database accepts
     page_query_param = "page"
     page_size_query_param = "page_size"
 
@@ -31,6 +32,8 @@ class PagePagination(BasePagination):
         self.request = request
         self.size = self._positive_int(request, self.page_size_query_param, self.page_size, self.max_page_size)
         self.page = self._positive_int(request, self.page_query_param, 1)
+        if self.page > self.max_page:
+            raise NotFound("Invalid page.")
         offset = (self.page - 1) * self.size
         rows = list(queryset[offset : offset + self.size + 1])
         if not rows and self.page > 1:
