@@ -7,6 +7,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -55,6 +57,17 @@ schema.config.phases.update(phases=["examples", "fuzzing"])
 boundary_schema = schemathesis.openapi.from_dict(_openapi())
 boundary_schema.app = application
 boundary_schema.config.phases.update(phases=["examples", "coverage"])
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, whose handler would close
+    the connection that holds the test's transaction; Django's test client unhooks it too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

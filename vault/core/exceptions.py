@@ -1,7 +1,7 @@
 """One error shape for the whole API: {"code", "detail", "errors": {field: [messages]}}."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,6 +24,12 @@ def exception_handler(exc, context):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(
             {"code": "invalid", "detail": "Invalid input.", "errors": errors},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, DataError):
+        # The database refused a value (a NUL byte, a number out of range): bad input, not a crash.
+        return Response(
+            {"code": "invalid", "detail": "A value is not acceptable (out of range or contains invalid characters)."},
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, IntegrityError):
