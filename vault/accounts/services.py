@@ -53,7 +53,7 @@ def user_upsert(
         user.email = email
     if password:
         user.set_password(password)
-    elif not user.has_usable_password() and not user.password:
+    elif not user.password:  # a new user without a password: none can log in with it
         user.set_unusable_password()
     user.save()
     user.groups.set([Group.objects.get(name=role)])

@@ -1,9 +1,12 @@
 """Page-number pagination without COUNT(*): a page fetches page_size + 1 rows to know whether
-a next page exists, so the cost of a page never grows with the size of the table."""
+a next page exists, so the cost of a page never grows with the size of the table.
+
+`page_size` (1 to 1,000; more is capped) that is not a positive number is a 400 naming the
+parameter; a `page` that is not a positive number, or past the last page, is a 404."""
 
 from collections import OrderedDict
 
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -16,22 +19,28 @@ class PagePagination(BasePagination):
     page_query_param = "page"
     page_size_query_param = "page_size"
 
-    def _positive_int(self, request, name: str, default: int, maximum: int | None = None) -> int:
+    def _positive_int(self, request, name: str, default: int, error, maximum: int | None = None) -> int:
         raw = request.query_params.get(name)
         if raw in (None, ""):
             return default
         try:
             value = int(raw)
         except ValueError:
-            raise NotFound(f"Invalid {name}: {raw!r}.") from None
+            value = 0
         if value < 1:
-            raise NotFound(f"Invalid {name}: {raw!r}.")
+            raise error(f"Invalid {name}: {raw!r}; use a whole number from 1.")
         return min(value, maximum) if maximum else value
+
+    @staticmethod
+    def _bad_page_size(message: str) -> ValidationError:
+        return ValidationError({"page_size": [message]})
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.size = self._positive_int(request, self.page_size_query_param, self.page_size, self.max_page_size)
-        self.page = self._positive_int(request, self.page_query_param, 1)
+        self.size = self._positive_int(
+            request, self.page_size_query_param, self.page_size, self._bad_page_size, self.max_page_size
+        )
+        self.page = self._positive_int(request, self.page_query_param, 1, NotFound)
         if self.page > self.max_page:
             raise NotFound("Invalid page.")
         offset = (self.page - 1) * self.size

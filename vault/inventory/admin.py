@@ -1,16 +1,25 @@
+from functools import lru_cache
+
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import get_script_prefix, path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline
 from vault.core.errors import DomainError
 from vault.inventory import services
-from vault.inventory.forms import LotAddForm, MovementForm, MovementReverseForm
+from vault.inventory.forms import LotAddForm, LotChangeForm, MovementForm, MovementReverseForm, SiteForm
 from vault.inventory.models import Lot, Material, Movement, Position, Site
+
+
+@lru_cache(maxsize=8)
+def _reverse_url_pattern(script_prefix: str) -> str:
+    return reverse("admin:inventory_movement_reverse", args=[0])
 
 
 def _form_error(form, exc: DomainError) -> None:
@@ -27,6 +36,7 @@ class MaterialAdmin(SimpleHistoryAdmin):
 
 @admin.register(Site)
 class SiteAdmin(SimpleHistoryAdmin):
+    form = SiteForm
     list_display = ["code", "name", "country", "custodian", "capacity_kg"]
     list_filter = ["country"]
     search_fields = ["code", "name", "custodian"]
@@ -63,11 +73,22 @@ class LotAdmin(SimpleHistoryAdmin):
     date_hierarchy = "received_date"
     inlines = [MovementInline]
     show_full_result_count = False
+    list_per_page = 50
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = LotAddForm
-        return super().get_form(request, obj, change=change, **kwargs)
+        kwargs["form"] = LotAddForm if obj is None else LotChangeForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a class made for this request: the services record who
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The forms validate through the services; if the stock changed between validation and
+        # saving, the service refuses then: say so and show the page again (nothing was saved).
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(request.get_full_path())
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -86,25 +107,29 @@ class LotAdmin(SimpleHistoryAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
-        try:
-            if not change:
-                data = {k: v for k, v in form.cleaned_data.items() if k in LotAddForm.Meta.fields}
-                created = services.lot_create(
-                    by=request.user, initial_quantity=form.cleaned_data.get("initial_quantity"), **data
-                )
-                obj.pk = created.pk
-                return
-            if "status" in form.changed_data:
-                services.lot_set_status(lot=obj, status=obj.status, by=request.user, reason="Changed in admin")
-            other = [f for f in form.changed_data if f in ("supplier", "assay_certificate")]
-            if other:
-                obj.save(update_fields=other)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            raise PermissionDenied(exc.message) from exc
+        if not change:
+            created = services.lot_create(**form.service_kwargs())
+            obj.pk = created.pk
+            return
+        if "status" in form.changed_data:
+            services.lot_set_status(lot=obj, status=obj.status, by=request.user, reason="Changed in admin")
+        other = [f for f in form.changed_data if f in ("supplier", "assay_certificate")]
+        if other:
+            obj._history_user = request.user
+            obj.save(update_fields=other)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class IndexedOrderingChangeList(ChangeList):
+    """Honours `?o=` only for the columns in `sortable_by` (Django hides the other headers but
+    would still sort by them when asked in the URL: a full sort of the movement table)."""
+
+    def get_ordering_field(self, field_name):
+        if self.sortable_by is not None and field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
 
 
 @admin.register(Movement)
@@ -124,12 +149,31 @@ class MovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["kind", "material", "site", ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["lot", "material", "site", "created_by", "reversed_by"]
-    search_fields = ["=lot__lot_number", "reason", "reference"]
+    search_fields = ["=lot__lot_number", "=reference"]  # see get_search_results
+    search_help_text = "An exact lot number, reference (e.g. DR-12) or movement id."
+    # Only what an index can sort: ordering a million rows by quantity took a second.
+    sortable_by = ["id", "created_at"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     ordering = ["-id"]
     list_per_page = 50
     readonly_fields = [f.name for f in Movement._meta.fields]
+
+    def get_changelist(self, request, **kwargs):
+        return IndexedOrderingChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """Exact matches only, each served by an index: the lot (its id looked up first, so that
+        PostgreSQL combines the lot and reference indexes), the reference, the movement id.
+        The default `icontains` over the joined lot scanned the whole table (2 s for 1M rows)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        lot = Lot.objects.filter(lot_number=term).values("pk")[:1]
+        condition = Q(lot_id=Subquery(lot)) | Q(reference=term)
+        if term.isdigit():
+            condition |= Q(pk=int(term))
+        return queryset.filter(condition), False
 
     def has_add_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("inventory.add_movement")
@@ -138,7 +182,9 @@ class MovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def reverse_link(self, obj):
         if obj.kind == Movement.Kind.REVERSAL or getattr(obj, "reversed_by", None):
             return "reversed" if obj.kind != Movement.Kind.REVERSAL else ""
-        return format_html('<a href="{}">Reverse…</a>', reverse("admin:inventory_movement_reverse", args=[obj.pk]))
+        # One reverse() per page, not per row: the URL differs only by the id.
+        url = _reverse_url_pattern(get_script_prefix()).replace("/0/reverse/", f"/{obj.pk}/reverse/")
+        return format_html('<a href="{}">Reverse…</a>', url)
 
     def get_urls(self):
         return [

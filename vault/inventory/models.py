@@ -136,9 +136,10 @@ class Movement(models.Model):
         REVERSAL = "reversal", "Reversal"
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements")
-    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes on these: the composite indexes below start with each of them.
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements", db_index=False)
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+", db_index=False)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
     quantity = models.DecimalField(**QUANTITY)
     balance_after = models.DecimalField(**QUANTITY)
     value = models.DecimalField(default=0, help_text="Signed change of the lot's value at cost, USD.", **MONEY)
@@ -159,11 +160,15 @@ class Movement(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
+            # Newest first within a filter: a page of a filtered list reads one index range.
+            models.Index(fields=["material", "site", "-id"]),
             models.Index(fields=["material", "-id"]),
             models.Index(fields=["site", "-id"]),
             models.Index(fields=["lot", "-id"]),
             models.Index(fields=["kind", "-id"]),
             models.Index(fields=["created_at"]),
+            # Drawdown and purchase references, looked up exactly; most movements have none.
+            models.Index(fields=["reference"], name="inventory_movement_reference", condition=~Q(reference="")),
         ]
         constraints = [
             models.CheckConstraint(name="movement_quantity_not_zero", condition=~Q(quantity=0)),

@@ -1,4 +1,6 @@
-from django.db.models import QuerySet
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
 
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 
@@ -22,3 +24,9 @@ def movement_list() -> QuerySet[Movement]:
 
 def position_list() -> QuerySet[Position]:
     return Position.objects.select_related("material", "site").order_by("material__code", "site__code")
+
+
+def site_held(*, site: Site) -> Decimal:
+    """What a site holds now, all materials together (kg)."""
+    total = Position.objects.filter(site=site).aggregate(total=Sum("on_hand", default=Decimal("0")))["total"]
+    return Decimal(total).quantize(Decimal("0.001"))

@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from vault.inventory.models import Lot, Material, Movement, Position, Site
+from vault.inventory.selectors import site_held
 from vault.inventory.services import CREATABLE_KINDS
 
 QUANTITY_FIELD = {"max_digits": 18, "decimal_places": 3}
@@ -18,6 +19,13 @@ class SiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Site
         fields = ["code", "name", "country", "custodian", "capacity_kg"]
+
+    def validate_capacity_kg(self, value):
+        if value is not None and self.instance is not None:
+            held = site_held(site=self.instance)
+            if value < held:
+                raise serializers.ValidationError(f"The site holds {held} kg; capacity cannot be less.")
+        return value
 
 
 class LotSerializer(serializers.ModelSerializer):

@@ -9,22 +9,28 @@
 - each change of value at cost posts a balanced journal entry, so the inventory account
   equals the cost of the stock on hand.
 
-Locks are taken in one order everywhere (lots by id, then the destination site, then
-positions by site id) so concurrent writers queue instead of deadlocking.
+Locks are taken in one order everywhere (lots by id, then the receiving site, then
+positions by material and site) so concurrent writers queue instead of deadlocking. Lots and
+sites are locked FOR NO KEY UPDATE: the lock serialises writers of the same row but does not
+block the FOR KEY SHARE lock that PostgreSQL takes on a row whenever another row references it
+(a new movement, lot or position pointing at the site), which a plain FOR UPDATE would, and
+which deadlocked concurrent transfers in opposite directions. A caller that composes several
+of these services in one transaction over lots at different sites calls `stock_lock` first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 
-from vault.core.errors import Conflict, InsufficientStock, InvalidInput
+from vault.core.errors import Conflict, DomainError, InsufficientStock, InvalidInput
 from vault.inventory.models import Lot, Material, Movement, Position, Site, value_at_cost
 from vault.inventory.signals import stock_changed
 from vault.ledger import chart
@@ -32,6 +38,8 @@ from vault.ledger.models import JournalEntry
 from vault.ledger.services import Line, entry_post, entry_reverse
 
 QUANTUM = Decimal("0.001")
+QUANTUM_PLACES = 3
+MAX_QUANTITY = Decimal("1e15")  # Quantities are numeric(18, 3).
 
 
 @dataclass(frozen=True)
@@ -42,23 +50,72 @@ class _Change:
 
 
 def _check_quantity(quantity: Decimal, *, allow_negative: bool = False) -> Decimal:
-    if not isinstance(quantity, Decimal):
-        quantity = Decimal(str(quantity))
-    if quantity != quantity.quantize(QUANTUM):
-        raise InvalidInput("Quantities have at most 3 decimals (grams).", field="quantity")
+    try:
+        if not isinstance(quantity, Decimal):
+            quantity = Decimal(str(quantity))
+        if not quantity.is_finite() or abs(quantity) >= MAX_QUANTITY:
+            raise InvalidInput("Quantity must be a number below 10^15 kg.", field="quantity")
+        if quantity != quantity.quantize(QUANTUM):
+            raise InvalidInput("Quantities have at most 3 decimals (grams).", field="quantity")
+    except InvalidOperation:
+        raise InvalidInput("Quantity must be a number.", field="quantity") from None
     if quantity == 0 or (quantity < 0 and not allow_negative):
         raise InvalidInput("Quantity must be greater than zero.", field="quantity")
     return quantity
 
 
+def _plus(field: str, delta: Decimal):
+    """`field + delta`, computed by the database. SQLite keeps decimals as floats: rounding to
+    the gram there keeps repeated additions from drifting (0.1 + 0.2 != 0.3)."""
+    if connection.vendor == "sqlite":
+        return Round(F(field) + delta, QUANTUM_PLACES)
+    return F(field) + delta
+
+
 def _locked(*lots: Lot) -> dict[int, Lot]:
     ids = sorted({lot.pk for lot in lots})
-    locked = Lot.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    locked = Lot.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
     return {lot.pk: lot for lot in locked}
+
+
+@transaction.atomic
+def stock_lock(*, lots: list[Lot]) -> dict[int, Lot]:
+    """Lock `lots` (by id) and then their positions (by material and site), and return the
+    fresh lots by id. For a caller that runs several services in one transaction over lots at
+    different sites (e.g. a drawdown releasing several lots): without it, two such transactions
+    can each hold one position the other needs next. Must run inside the caller's transaction."""
+    locked = _locked(*lots)
+    keys = sorted({(lot.material_id, lot.site_id) for lot in locked.values()})
+    if keys:
+        condition = Q()
+        for material_id, site_id in keys:
+            condition |= Q(material_id=material_id, site_id=site_id)
+        list(
+            Position.objects.select_for_update(no_key=True)
+            .filter(condition)
+            .order_by("material_id", "site_id")
+            .values_list("pk", flat=True)
+        )
+    return locked
 
 
 def _ensure_position(material_id: int, site_id: int) -> None:
     Position.objects.bulk_create([Position(material_id=material_id, site_id=site_id)], ignore_conflicts=True)
+
+
+def _position_from_lots(material_id: int, site_id: int) -> None:
+    lots = Lot.objects.filter(material_id=material_id, site_id=site_id)
+    zero = Decimal("0")
+    totals = lots.aggregate(
+        total_on_hand=Sum("on_hand", default=zero),
+        total_reserved=Sum("reserved", default=zero),
+        total_unavailable=Sum("on_hand", filter=~Q(status=Lot.Status.AVAILABLE), default=zero),
+    )
+    Position.objects.create(
+        material_id=material_id,
+        site_id=site_id,
+        **{name.removeprefix("total_"): Decimal(value).quantize(QUANTUM) for name, value in totals.items()},
+    )
 
 
 def _check_capacity(site: Site, incoming: Decimal) -> None:
@@ -66,10 +123,11 @@ def _check_capacity(site: Site, incoming: Decimal) -> None:
     locked so that two concurrent inflows cannot both pass the check."""
     if incoming <= 0:
         return
-    site = Site.objects.select_for_update().get(pk=site.pk)
+    site = Site.objects.select_for_update(no_key=True).get(pk=site.pk)
     if site.capacity_kg is None:
         return
-    held = Position.objects.filter(site=site).aggregate(total=Sum("on_hand"))["total"] or Decimal("0")
+    held = Position.objects.filter(site=site).aggregate(total=Sum("on_hand", default=Decimal("0")))["total"]
+    held = Decimal(held).quantize(QUANTUM)  # SQLite sums decimals as floats
     if held + incoming > site.capacity_kg:
         raise InvalidInput(
             f"Site {site.code} holds {held} kg of {site.capacity_kg} kg capacity; {incoming} kg more does not fit.",
@@ -80,7 +138,7 @@ def _check_capacity(site: Site, incoming: Decimal) -> None:
 def _apply(changes: list[_Change]) -> dict[int, Decimal]:
     """Write lot and position balances for already locked lots; return each lot's new on-hand."""
     after: dict[int, Decimal] = {}
-    for change in sorted(changes, key=lambda c: (c.lot.site_id, c.lot.pk)):
+    for change in sorted(changes, key=lambda c: (c.lot.material_id, c.lot.site_id, c.lot.pk)):
         lot = change.lot
         new_on_hand = lot.on_hand + change.delta
         new_reserved = lot.reserved + change.reserved_delta
@@ -92,13 +150,18 @@ def _apply(changes: list[_Change]) -> dict[int, Decimal]:
                 lot=lot.lot_number,
             )
         Lot.objects.filter(pk=lot.pk).update(
-            on_hand=F("on_hand") + change.delta, reserved=F("reserved") + change.reserved_delta
+            on_hand=_plus("on_hand", change.delta), reserved=_plus("reserved", change.reserved_delta)
         )
-        Position.objects.filter(material_id=lot.material_id, site_id=lot.site_id).update(
-            on_hand=F("on_hand") + change.delta,
-            reserved=F("reserved") + change.reserved_delta,
-            unavailable=F("unavailable") + (Decimal("0") if lot.is_available else change.delta),
-        )
+        position_change = {
+            "on_hand": _plus("on_hand", change.delta),
+            "reserved": _plus("reserved", change.reserved_delta),
+            "unavailable": _plus("unavailable", Decimal("0") if lot.is_available else change.delta),
+        }
+        position = Position.objects.filter(material_id=lot.material_id, site_id=lot.site_id)
+        if not position.update(**position_change):
+            # A lot loaded by other means than lot_create (a bulk load): build its position
+            # from the lots, which already include this change.
+            _position_from_lots(lot.material_id, lot.site_id)
         lot.on_hand, lot.reserved = new_on_hand, new_reserved
         after[lot.pk] = new_on_hand
         size = max(abs(change.delta), abs(change.reserved_delta))
@@ -218,14 +281,19 @@ def lot_create(
     lot.save()
     _ensure_position(material.pk, site.pk)
     if initial_quantity is not None:
-        movement_receipt(
-            lot=lot,
-            quantity=initial_quantity,
-            by=by,
-            reason="Initial receipt",
-            reference=reference,
-            contra_account=contra_account,
-        )
+        try:
+            movement_receipt(
+                lot=lot,
+                quantity=initial_quantity,
+                by=by,
+                reason="Initial receipt",
+                reference=reference,
+                contra_account=contra_account,
+            )
+        except DomainError as exc:
+            if exc.field == "quantity":
+                exc.field = "initial_quantity"  # the name the caller gave it
+            raise
         lot.refresh_from_db(fields=["on_hand", "reserved"])
     return lot
 
@@ -251,7 +319,7 @@ def lot_set_status(*, lot: Lot, status: str, by, reason: str = "") -> Lot:
     if was_available != lot.is_available:
         shift = lot.on_hand if was_available else -lot.on_hand
         Position.objects.filter(material_id=lot.material_id, site_id=lot.site_id).update(
-            unavailable=F("unavailable") + shift
+            unavailable=_plus("unavailable", shift)
         )
     return lot
 
@@ -369,6 +437,11 @@ def _transfer_destination(lot: Lot, to_site: Site) -> Lot:
             "assay_certificate": root.assay_certificate,
         },
     )
+    if (destination.parent_id, destination.material_id, destination.site_id) != (root.pk, root.material_id, to_site.pk):
+        raise Conflict(
+            f"Lot number {destination.lot_number} is taken by another lot; rename it before transferring here.",
+            field="to_site",
+        )
     _ensure_position(destination.material_id, to_site.pk)
     return destination
 
@@ -421,10 +494,12 @@ def movement_reverse(*, movement: Movement, by, reason: str) -> Movement:
     legs = [movement]
     if movement.kind == Movement.Kind.TRANSFER:
         partner = movement.counterpart or Movement.objects.filter(counterpart=movement).first()
-        legs.append(partner)
+        if partner is not None:
+            legs.append(partner)
+    locked = _locked(*(leg.lot for leg in legs))
+    # Checked under the lots' locks, so that two concurrent reversals cannot both pass.
     if Movement.objects.filter(reverses__in=legs).exists():
         raise Conflict(f"Movement {movement.pk} is already reversed.", field="movement")
-    locked = _locked(*(leg.lot for leg in legs))
     for leg in legs:
         _check_capacity(locked[leg.lot_id].site, -leg.quantity)
     after = _apply([_Change(locked[leg.lot_id], -leg.quantity) for leg in legs])
@@ -441,7 +516,10 @@ def movement_reverse(*, movement: Movement, by, reason: str) -> Movement:
         )
         for leg in legs
     ]
-    for entry in JournalEntry.objects.filter(source_type="movement", source_id__in=[leg.pk for leg in legs]):
+    originals = JournalEntry.objects.filter(
+        source_type="movement", source_id__in=[leg.pk for leg in legs], reverses__isnull=True
+    ).order_by("pk")
+    for entry in originals:
         entry_reverse(
             entry=entry, date=timezone.localdate(), by=by, memo=f"Reversal of movement {movement.pk}: {reason}"
         )

@@ -12,6 +12,12 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=12, choices=AccountType.choices)
     is_active = models.BooleanField(default=True)
+    subledger = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="Groups the accounts of one sub-ledger, e.g. the facility code of its loan and interest accounts.",
+    )
 
     class Meta:
         ordering = ["code"]

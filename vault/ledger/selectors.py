@@ -1,12 +1,14 @@
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from vault.ledger.models import Account, JournalLine
+from vault.ledger.models import Account, JournalEntry, JournalLine
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=20, decimal_places=2))
+CENT = Decimal("0.01")
 
 
 def accounts_with_balances(*, as_of: date | None = None) -> QuerySet[Account]:
@@ -25,4 +27,78 @@ def account_balance(*, code: str, as_of: date | None = None) -> Decimal:
     if as_of:
         lines = lines.filter(entry__date__lte=as_of)
     totals = lines.aggregate(d=Coalesce(Sum("debit"), ZERO), c=Coalesce(Sum("credit"), ZERO))
-    return totals["d"] - totals["c"] if account.debit_normal else totals["c"] - totals["d"]
+    balance = totals["d"] - totals["c"] if account.debit_normal else totals["c"] - totals["d"]
+    return balance.quantize(CENT)
+
+
+def account_list_with_balances(*, as_of: date | None = None, subledger: str | None = None) -> QuerySet[Account]:
+    """`accounts_with_balances`, optionally narrowed to one sub-ledger (a facility's accounts)."""
+    accounts = accounts_with_balances(as_of=as_of)
+    if subledger:
+        accounts = accounts.filter(subledger=subledger)
+    return accounts
+
+
+def normal_balance(account: Account, debits: Decimal, credits: Decimal) -> Decimal:
+    """The balance on the account's normal side: debits - credits for assets and expenses."""
+    return (debits - credits if account.debit_normal else credits - debits).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    code: str
+    name: str
+    type: str
+    debit: Decimal
+    credit: Decimal
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    as_of: date | None
+    rows: list[TrialBalanceRow]
+    total_debit: Decimal
+    total_credit: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        return self.total_debit == self.total_credit
+
+
+def trial_balance(*, as_of: date | None = None) -> TrialBalance:
+    """Each account's net balance in the debit or the credit column, as of a date (one query).
+    Because every entry balances, total debits equal total credits."""
+    rows = []
+    for account in accounts_with_balances(as_of=as_of):
+        net = (account.debits - account.credits).quantize(CENT)
+        if net == 0 and not account.debits:
+            continue
+        rows.append(
+            TrialBalanceRow(
+                code=account.code,
+                name=account.name,
+                type=account.type,
+                debit=net if net > 0 else Decimal("0.00"),
+                credit=-net if net < 0 else Decimal("0.00"),
+            )
+        )
+    return TrialBalance(
+        as_of=as_of,
+        rows=rows,
+        total_debit=sum((row.debit for row in rows), Decimal("0.00")),
+        total_credit=sum((row.credit for row in rows), Decimal("0.00")),
+    )
+
+
+def entry_list() -> QuerySet[JournalEntry]:
+    """Journal entries newest first, with their lines and accounts prefetched: a page costs
+    two queries whatever its size (filters: vault.ledger.filters.JournalEntryFilter)."""
+    return (
+        JournalEntry.objects.select_related("posted_by")
+        .order_by("-date", "-id")
+        .prefetch_related(Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("id")))
+    )
+
+
+def entries_for_source(*, source_type: str, source_id: int) -> QuerySet[JournalEntry]:
+    return JournalEntry.objects.filter(source_type=source_type, source_id=source_id).order_by("id")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from vault.core.errors import Conflict, InvalidInput
-from vault.ledger.chart import AccountType
+from vault.ledger.chart import SYSTEM_ACCOUNTS, AccountType
 from vault.ledger.models import Account, JournalEntry, JournalLine
 
 CENT = Decimal("0.01")
@@ -18,10 +18,23 @@ class Line:
     credit: Decimal = Decimal("0")
 
 
-def account_open(*, code: str, name: str, type: str) -> Account:
-    """Open an account (or return the existing one with this code)."""
-    account, _ = Account.objects.get_or_create(code=code, defaults={"name": name, "type": type})
+def account_open(*, code: str, name: str, type: str, subledger: str = "") -> Account:
+    """Open an account (or return the existing one with this code). `subledger` groups the
+    accounts of one sub-ledger (a facility's loan and interest accounts) for reports and exports.
+    Raises Conflict when the code exists with another type."""
+    if type not in AccountType.values:
+        raise InvalidInput(f"Unknown account type {type!r}.", field="type")
+    account, _ = Account.objects.get_or_create(code=code, defaults={"name": name, "type": type, "subledger": subledger})
+    if account.type != type:
+        raise Conflict(f"Account {code} exists as {account.type}, not {type}.", field="code")
     return account
+
+
+def chart_ensure() -> None:
+    """Create the system accounts of the chart that are missing (what migration 0003 did).
+    Safe to run any number of times."""
+    for code, name, type_ in SYSTEM_ACCOUNTS:
+        Account.objects.get_or_create(code=code, defaults={"name": name, "type": type_})
 
 
 @transaction.atomic
@@ -87,4 +100,4 @@ def entry_reverse(*, entry: JournalEntry, date: date_type, memo: str = "", by=No
     )
 
 
-__all__ = ["AccountType", "Line", "account_open", "entry_post", "entry_reverse"]
+__all__ = ["AccountType", "Line", "account_open", "chart_ensure", "entry_post", "entry_reverse"]

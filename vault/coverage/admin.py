@@ -1,0 +1,207 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline
+from vault.core.errors import DomainError
+from vault.coverage import services
+from vault.coverage.domain import Status
+from vault.coverage.errors import ForecastRowsInvalid
+from vault.coverage.models import Alert, ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
+
+STATUS_LABELS = dict(Status.choices)
+
+
+def status_badge(status: str):
+    """A coloured label that also says the status in words (never colour alone)."""
+    return format_html(
+        '<span class="vault-status vault-status-{}">{}</span>', status, STATUS_LABELS.get(status, status)
+    )
+
+
+def days_display(days, beyond_horizon: bool) -> str:
+    if days is None:
+        return "unbounded"
+    return f"≥ {days}" if beyond_horizon else str(days)
+
+
+class ForecastUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV, UTF-8, header: material,month,quantity[,organization]; month as YYYY-MM.")
+    note = forms.CharField(max_length=300, required=False)
+
+
+@admin.register(ForecastVersion)
+class ForecastVersionAdmin(admin.ModelAdmin):
+    """Forecast uploads. "Add" uploads a CSV file: all or nothing, with row-level errors."""
+
+    list_display = ["id", "created_at", "created_by", "source", "row_count", "superseded_count", "rows_link"]
+    list_select_related = ["created_by"]
+    readonly_fields = ["created_at", "created_by", "source", "note", "row_count", "superseded_count"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Rows")
+    def rows_link(self, obj):
+        url = reverse("admin:coverage_consumptionforecast_changelist") + f"?version__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} rows</a>', url, obj.row_count)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ForecastUploadForm(request.POST or None, request.FILES or None)
+        row_errors = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                version = services.forecast_import_csv(
+                    file=upload.file, by=request.user, source=f"csv:{upload.name}", note=form.cleaned_data["note"]
+                )
+            except ForecastRowsInvalid as exc:
+                form.add_error(None, exc.message)
+                row_errors = [
+                    (row, field, "; ".join(msgs)) for row, fields in exc.rows.items() for field, msgs in fields.items()
+                ]
+            except DomainError as exc:
+                form.add_error("file" if exc.field == "file" else None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"Imported {version.row_count} forecast rows as version {version.pk} "
+                    f"({version.superseded_count} earlier rows superseded).",
+                )
+                return redirect("admin:coverage_forecastversion_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload a consumption forecast",
+            "form": form,
+            "row_errors": row_errors,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/coverage/forecast_upload.html", context)
+
+
+@admin.register(ConsumptionForecast)
+class ConsumptionForecastAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["material", "organization", "month", "quantity", "version", "current"]
+    list_filter = [("superseded_by", admin.EmptyFieldListFilter), "material", "organization"]
+    list_select_related = ["material", "organization", "version"]
+    search_fields = ["material__code", "organization__code"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    @admin.display(boolean=True, description="Current")
+    def current(self, obj) -> bool:
+        return obj.superseded_by_id is None
+
+
+class InboundForm(forms.ModelForm):
+    class Meta:
+        model = Inbound
+        fields = ["material", "quantity", "expected_date", "confirmed", "note"]
+
+
+@admin.register(Inbound)
+class InboundAdmin(SimpleHistoryAdmin):
+    form = InboundForm
+    list_display = ["expected_date", "material", "quantity", "confirmed", "note", "created_by"]
+    list_filter = ["confirmed", "material"]
+    list_select_related = ["material", "created_by"]
+    date_hierarchy = "expected_date"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["material"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "material"}
+                services.inbound_update(inbound=obj, by=request.user, **changes)
+            else:
+                created = services.inbound_create(by=request.user, **form.cleaned_data)
+                obj.pk = created.pk
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            raise PermissionDenied(exc.message) from exc
+
+    def delete_model(self, request, obj):
+        services.inbound_delete(inbound=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for inbound in queryset:
+            services.inbound_delete(inbound=inbound, by=request.user)
+
+
+class SnapshotInline(ReadOnlyInline):
+    model = CoverageSnapshot
+    fields = ["material", "usable_stock", "forward_days", "beyond_horizon", "trailing_days", "target_days", "status"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("material")
+
+
+@admin.register(CoverageRun)
+class CoverageRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "as_of", "started_at", "finished_at", "trigger", "material_count", "alerts_opened"]
+    list_filter = ["trigger"]
+    date_hierarchy = "started_at"
+    inlines = [SnapshotInline]
+    readonly_fields = [f.name for f in CoverageRun._meta.fields]
+
+
+@admin.register(CoverageSnapshot)
+class CoverageSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "as_of",
+        "material",
+        "usable_stock",
+        "forward",
+        "trailing_days",
+        "target_days",
+        "status_label",
+        "depletion_date",
+        "china_mining_share",
+        "china_processing_share",
+        "concentration_flagged",
+    ]
+    list_filter = ["status", "concentration_flagged", "material"]
+    list_select_related = ["material"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    readonly_fields = [f.name for f in CoverageSnapshot._meta.fields]
+
+    class Media:
+        css = {"all": ["coverage/dashboard.css"]}
+
+    @admin.display(description="Forward days", ordering="forward_days")
+    def forward(self, obj):
+        return days_display(obj.forward_days, obj.beyond_horizon)
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, obj):
+        return status_badge(obj.status)
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["material", "level_label", "opened_at", "resolved_at", "forward_days", "target_days", "notified_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "level", "material"]
+    list_select_related = ["material"]
+    readonly_fields = [f.name for f in Alert._meta.fields]
+
+    class Media:
+        css = {"all": ["coverage/dashboard.css"]}
+
+    @admin.display(description="Level", ordering="level")
+    def level_label(self, obj):
+        return status_badge(obj.level)

@@ -1,0 +1,552 @@
+"""Admin for stockpile managers: the review queue (defense-rated first, then oldest), the
+decisions named as people say them, entitlements, disruptions and obligations. Every change
+goes through the same services as the API, so the same rules and errors apply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline
+from vault.core.errors import DomainError
+from vault.drawdowns import selectors, services
+from vault.drawdowns.forms import CommentForm, DateInput, PartialApprovalForm, RejectForm, ReplenishForm
+from vault.drawdowns.models import (
+    DisruptionEvent,
+    DrawdownRequest,
+    DrawdownTransition,
+    ParticipationAgreement,
+    Replenishment,
+    ReplenishmentObligation,
+    Reservation,
+)
+from vault.inventory.models import Material
+
+Status = DrawdownRequest.Status
+REVIEW_PERMISSION = "drawdowns.change_drawdownrequest"
+
+
+def _form_error(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _service_form(
+    model_admin: admin.ModelAdmin,
+    request,
+    *,
+    title: str,
+    form: forms.Form,
+    submit_label: str,
+    run: Callable[[dict], str],
+    done_url: str,
+    summary: str = "",
+    obj=None,
+    danger: bool = False,
+):
+    """Show `form`; on a valid POST call `run(cleaned_data)` (a service) and go to `done_url`
+    with its message, or show the service's error on the field it names."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = run(form.cleaned_data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect(done_url)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "submit_label": submit_label,
+        "summary": summary,
+        "opts": model_admin.model._meta,
+        "original": obj,
+        "danger": danger,
+        "cancel_url": done_url,
+    }
+    status = 400 if request.method == "POST" else 200
+    return TemplateResponse(request, "admin/drawdowns/service_form.html", context, status=status)
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class TransitionInline(ReadOnlyInline):
+    model = DrawdownTransition
+    fields = ["at", "from_status", "to_status", "quantity", "by", "comment"]
+    readonly_fields = fields
+    ordering = ["id"]
+    show_change_link = False
+    verbose_name = "state change"
+    verbose_name_plural = "state history"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class ReservationInline(ReadOnlyInline):
+    model = Reservation
+    fields = ["lot", "quantity", "state", "movement", "created_at", "closed_at"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lot", "movement")
+
+
+# (verb, label people use, allowed from, needs a form)
+DECISIONS = [
+    ("approve", "Approve in full", Status.SUBMITTED),
+    ("approve-part", "Approve in part…", Status.SUBMITTED),
+    ("reject", "Reject…", Status.SUBMITTED),
+    ("fulfil", "Fulfil (issue the material)", Status.APPROVED),
+    ("cancel", "Cancel", None),
+]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("review", "To review (submitted)"), ("fulfil", "To fulfil (approved)"), ("open", "Awaiting action")]
+
+    def queryset(self, request, queryset):
+        statuses = {
+            "review": [Status.SUBMITTED],
+            "fulfil": [Status.APPROVED],
+            "open": [Status.SUBMITTED, Status.APPROVED],
+        }.get(self.value())
+        return queryset.filter(status__in=statuses) if statuses else queryset
+
+
+@admin.register(DrawdownRequest)
+class DrawdownRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The review queue. Requests are created by participants (portal or API); here managers
+    decide. Awaiting action first, then defense-rated, disruption, routine; oldest first."""
+
+    list_display = [
+        "number",
+        "priority_badge",
+        "organization",
+        "material",
+        "quantity",
+        "approved_quantity",
+        "needed_by",
+        "status",
+        "waiting",
+        "decide",
+    ]
+    list_filter = [QueueFilter, "status", "priority", "material", "organization"]
+    list_select_related = ["organization", "material", "requested_by"]
+    search_fields = ["=id", "organization__code", "material__code", "justification"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = [TransitionInline, ReservationInline]
+    readonly_fields = [
+        "number",
+        "organization",
+        "material",
+        "agreement",
+        "quantity",
+        "approved_quantity",
+        "needed_by",
+        "priority",
+        "justification",
+        "replenish_by",
+        "status",
+        "requested_by",
+        "created_at",
+        "submitted_at",
+        "decided_at",
+        "fulfilled_at",
+        "reference",
+    ]
+    fields = readonly_fields
+    change_form_template = "admin/drawdowns/drawdownrequest/change_form.html"
+    actions = ["approve_in_full", "fulfil", "cancel"]
+
+    def get_queryset(self, request):
+        awaiting = Case(
+            When(status__in=[Status.SUBMITTED, Status.APPROVED], then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        queryset = self.model._default_manager.get_queryset().annotate(
+            awaiting_rank=awaiting, priority_rank=selectors.PRIORITY_RANK
+        )
+        return queryset.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        return ["awaiting_rank", "priority_rank", "submitted_at", "created_at", "id"]
+
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    @admin.display(description="priority", ordering="priority_rank")
+    def priority_badge(self, obj):
+        return obj.get_priority_display()
+
+    @admin.display(description="waiting", ordering="submitted_at")
+    def waiting(self, obj):
+        if obj.status not in (Status.SUBMITTED, Status.APPROVED) or obj.submitted_at is None:
+            return "–"
+        days = (timezone.now() - obj.submitted_at).days
+        return f"{days} d"
+
+    @admin.display(description="decide")
+    def decide(self, obj):
+        links = [
+            (reverse("admin:drawdowns_drawdownrequest_decide", args=[obj.pk, verb]), label)
+            for verb, label, allowed_from in DECISIONS
+            if (allowed_from == obj.status)
+            or (allowed_from is None and Status.CANCELLED in services.ALLOWED[obj.status])
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) if links else "–"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/<slug:verb>/",
+                self.admin_site.admin_view(self.decide_view),
+                name="drawdowns_drawdownrequest_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        decisions = []
+        if obj is not None and self.has_review_permission(request):
+            for verb, label, allowed_from in DECISIONS:
+                if allowed_from == obj.status or (
+                    allowed_from is None and Status.CANCELLED in services.ALLOWED[obj.status]
+                ):
+                    decisions.append((reverse("admin:drawdowns_drawdownrequest_decide", args=[obj.pk, verb]), label))
+        extra_context = {**(extra_context or {}), "decisions": decisions}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, pk: int, verb: str):
+        if not self.has_review_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(DrawdownRequest.objects.select_related("organization", "material"), pk=pk)
+        done_url = reverse("admin:drawdowns_drawdownrequest_change", args=[obj.pk])
+        summary = (
+            f"{obj.number}: {obj.organization.code} asks for {obj.quantity} kg of {obj.material.code} "
+            f"by {obj.needed_by} ({obj.get_priority_display()}); now {obj.get_status_display().lower()}."
+        )
+        data = request.POST if request.method == "POST" else None
+        user = request.user
+        if verb == "approve":
+            form, label = CommentForm(data), "Approve in full"
+
+            def run(cleaned):
+                services.drawdown_approve(request=obj, by=user, comment=cleaned["comment"])
+                return f"{obj.number} approved in full ({obj.quantity} kg reserved)."
+
+        elif verb == "approve-part":
+            form, label = PartialApprovalForm(data, initial={"quantity": obj.quantity}), "Approve this quantity"
+
+            def run(cleaned):
+                services.drawdown_approve(
+                    request=obj, by=user, quantity=cleaned["quantity"], comment=cleaned["comment"]
+                )
+                return f"{obj.number} approved for {cleaned['quantity']} kg of {obj.quantity} kg requested."
+
+        elif verb == "reject":
+            form, label = RejectForm(data), "Reject"
+
+            def run(cleaned):
+                services.drawdown_reject(request=obj, by=user, comment=cleaned["comment"])
+                return f"{obj.number} rejected."
+
+        elif verb == "fulfil":
+            form, label = CommentForm(data), "Fulfil (issue the material)"
+
+            def run(cleaned):
+                obligation = services.drawdown_fulfil(request=obj, by=user, comment=cleaned["comment"])
+                return f"{obj.number} fulfilled; {obligation.quantity_due} kg to be replenished by {obligation.due_on}."
+
+        elif verb == "cancel":
+            form, label = CommentForm(data), "Cancel the request"
+
+            def run(cleaned):
+                services.drawdown_cancel(request=obj, by=user, comment=cleaned["comment"])
+                return f"{obj.number} cancelled."
+
+        else:
+            raise Http404("Unknown decision.")
+        return _service_form(
+            self,
+            request,
+            title=f"{label.rstrip('…')}: {obj.number}",
+            form=form,
+            submit_label=label.rstrip("…"),
+            run=run,
+            done_url=done_url,
+            summary=summary,
+            obj=obj,
+            danger=verb in ("reject", "cancel"),
+        )
+
+    def _bulk(self, request, queryset, call: Callable, done: str) -> None:
+        ok, failed = [], []
+        for obj in queryset.order_by("id"):
+            try:
+                call(obj)
+            except DomainError as exc:
+                failed.append(f"{obj.number}: {exc.message}")
+            else:
+                ok.append(obj.number)
+        if ok:
+            messages.success(request, f"{done}: {', '.join(ok)}.")
+        for line in failed:
+            messages.error(request, line)
+
+    @admin.action(description="Approve in full", permissions=["review"])
+    def approve_in_full(self, request, queryset):
+        self._bulk(
+            request, queryset, lambda obj: services.drawdown_approve(request=obj, by=request.user), "Approved in full"
+        )
+
+    @admin.action(description="Fulfil (issue the material)", permissions=["review"])
+    def fulfil(self, request, queryset):
+        self._bulk(request, queryset, lambda obj: services.drawdown_fulfil(request=obj, by=request.user), "Fulfilled")
+
+    @admin.action(description="Cancel", permissions=["review"])
+    def cancel(self, request, queryset):
+        self._bulk(request, queryset, lambda obj: services.drawdown_cancel(request=obj, by=request.user), "Cancelled")
+
+
+# --- entitlements ----------------------------------------------------------------------------
+
+
+class AgreementForm(forms.ModelForm):
+    class Meta:
+        model = ParticipationAgreement
+        fields = [
+            "organization",
+            "material",
+            "quantity",
+            "locked_price",
+            "upfront_fee",
+            "replenishment_days",
+            "premium_pct",
+        ]
+
+
+@admin.register(ParticipationAgreement)
+class ParticipationAgreementAdmin(admin.ModelAdmin):
+    list_display = [
+        "organization",
+        "material",
+        "quantity",
+        "remaining",
+        "locked_price",
+        "replenishment_days",
+        "premium_pct",
+        "upfront_fee",
+        "fee_received_at",
+        "active",
+    ]
+    list_filter = ["active", "material", "organization"]
+    list_select_related = ["organization", "material"]
+    search_fields = ["organization__code", "material__code"]
+    actions = ["record_fee"]
+
+    def get_queryset(self, request):
+        return selectors.with_remaining(super().get_queryset(request))
+
+    @admin.display(description="remaining (kg)")
+    def remaining(self, obj):
+        return f"{obj.remaining:.3f}"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_fee_permission(self, request) -> bool:
+        return request.user.has_perm("drawdowns.change_participationagreement")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = AgreementForm(request.POST if request.method == "POST" else None)
+
+        def run(cleaned):
+            agreement = services.agreement_create(by=request.user, **cleaned)
+            return (
+                f"Entitlement of {agreement.quantity} kg {agreement.material} given to {agreement.organization.code}."
+            )
+
+        return _service_form(
+            self,
+            request,
+            title="Give an entitlement",
+            form=form,
+            submit_label="Save entitlement",
+            run=run,
+            done_url=reverse("admin:drawdowns_participationagreement_changelist"),
+        )
+
+    @admin.action(description="Record upfront fee received", permissions=["fee"])
+    def record_fee(self, request, queryset):
+        for agreement in queryset.select_related("organization", "material").order_by("id"):
+            try:
+                entry = services.agreement_fee_receive(agreement=agreement, by=request.user)
+            except DomainError as exc:
+                messages.error(request, f"{agreement.organization.code} {agreement.material.code}: {exc.message}")
+            else:
+                messages.success(
+                    request,
+                    f"Fee of {agreement.upfront_fee} USD from {agreement.organization.code} posted ({entry.number}).",
+                )
+
+
+# --- disruptions -----------------------------------------------------------------------------
+
+
+class DisruptionForm(forms.Form):
+    materials = forms.ModelMultipleChoiceField(queryset=Material.objects.order_by("code"))
+    starts_on = forms.DateField(widget=DateInput)
+    ends_on = forms.DateField(widget=DateInput)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(DisruptionEvent)
+class DisruptionEventAdmin(admin.ModelAdmin):
+    list_display = ["id", "material_codes", "starts_on", "ends_on", "active_today", "reason", "declared_by"]
+    list_filter = ["materials"]
+    list_select_related = ["declared_by"]
+    readonly_fields = ["materials", "starts_on", "ends_on", "reason", "reference", "declared_by", "declared_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("materials")
+
+    @admin.display(description="materials")
+    def material_codes(self, obj):
+        return ", ".join(m.code for m in obj.materials.all())
+
+    @admin.display(description="active today", boolean=True)
+    def active_today(self, obj):
+        return obj.starts_on <= timezone.localdate() <= obj.ends_on
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = DisruptionForm(request.POST if request.method == "POST" else None)
+
+        def run(cleaned):
+            event = services.disruption_declare(by=request.user, **cleaned)
+            return f"Disruption declared for {', '.join(m.code for m in event.materials.all())}."
+
+        return _service_form(
+            self,
+            request,
+            title="Declare a supply disruption",
+            form=form,
+            submit_label="Declare disruption",
+            run=run,
+            done_url=reverse("admin:drawdowns_disruptionevent_changelist"),
+        )
+
+
+# --- obligations -----------------------------------------------------------------------------
+
+
+class ReplenishmentInline(ReadOnlyInline):
+    model = Replenishment
+    fields = ["received_on", "quantity", "lot", "by", "at"]
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lot", "by")
+
+
+@admin.register(ReplenishmentObligation)
+class ReplenishmentObligationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "request",
+        "organization",
+        "material",
+        "quantity_due",
+        "replenished_quantity",
+        "due_on",
+        "status",
+        "replenish_link",
+    ]
+    list_filter = ["status", "material", "organization"]
+    list_select_related = ["request", "organization", "material"]
+    readonly_fields = [f.name for f in ReplenishmentObligation._meta.fields]
+    inlines = [ReplenishmentInline]
+    ordering = ["status", "due_on", "id"]
+
+    def has_replenish_permission(self, request) -> bool:
+        return request.user.has_perm("drawdowns.change_replenishmentobligation")
+
+    @admin.display(description="")
+    def replenish_link(self, obj):
+        if obj.status != ReplenishmentObligation.Status.OPEN:
+            return ""
+        url = reverse("admin:drawdowns_replenishmentobligation_replenish", args=[obj.pk])
+        return format_html('<a href="{}">Record replenishment…</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/replenish/",
+                self.admin_site.admin_view(self.replenish_view),
+                name="drawdowns_replenishmentobligation_replenish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def replenish_view(self, request, pk: int):
+        if not self.has_replenish_permission(request):
+            raise PermissionDenied
+        obligation = get_object_or_404(
+            ReplenishmentObligation.objects.select_related("request", "organization", "material"), pk=pk
+        )
+        form = ReplenishForm(
+            request.POST if request.method == "POST" else None, initial={"quantity": obligation.outstanding}
+        )
+
+        def run(cleaned):
+            replenishment = services.obligation_replenish(obligation=obligation, by=request.user, **cleaned)
+            return f"Received {replenishment.quantity} kg as lot {replenishment.lot.lot_number}."
+
+        return _service_form(
+            self,
+            request,
+            title=f"Record a replenishment: {obligation.request.number}",
+            form=form,
+            submit_label="Record replenishment",
+            run=run,
+            done_url=reverse("admin:drawdowns_replenishmentobligation_change", args=[obligation.pk]),
+            summary=(
+                f"{obligation.organization.code} owes {obligation.outstanding} kg of {obligation.material.code} "
+                f"(of {obligation.quantity_due} kg due by {obligation.due_on})."
+            ),
+            obj=obligation,
+        )

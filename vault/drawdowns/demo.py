@@ -1,0 +1,127 @@
+"""Demo drawdowns: entitlements for the two demo manufacturers, a gallium disruption, and
+requests in every state (draft, submitted, approved in part, fulfilled, replenished, rejected,
+cancelled), all made through the services. Figures are invented for the demo. Idempotent: the
+requests carry a DEMO- reference and are only made when none exists."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from vault.accounts.models import Organization, User
+from vault.drawdowns import services
+from vault.drawdowns.models import DisruptionEvent, DrawdownRequest, ParticipationAgreement
+from vault.inventory.models import Material, Site
+
+# organization, material, kg, USD/kg locked, replenishment days, premium %, upfront fee USD
+AGREEMENTS = [
+    ("ACME-MOTORS", "NDPR-OX", "20000", "85.00", 180, "3.5", "250000.00"),
+    ("ACME-MOTORS", "DY-OX", "1500", "450.00", 120, "2.5", "90000.00"),
+    ("ACME-MOTORS", "GA", "800", "600.00", 90, "2.3", "40000.00"),
+    ("AEROFORGE", "TB-OX", "400", "1500.00", 120, "4.0", "120000.00"),
+    ("AEROFORGE", "GA", "1500", "620.00", 90, "2.3", "60000.00"),
+    ("AEROFORGE", "DY-OX", "600", "460.00", 120, "3.0", "45000.00"),
+]
+MARKER = "DEMO-"
+
+
+def _agreements(by) -> None:
+    for org, material, kg, price, days, premium, fee in AGREEMENTS:
+        organization = Organization.objects.get(code=org)
+        material_obj = Material.objects.get(code=material)
+        if ParticipationAgreement.objects.filter(
+            organization=organization, material=material_obj, active=True
+        ).exists():
+            continue
+        services.agreement_create(
+            by=by,
+            organization=organization,
+            material=material_obj,
+            quantity=Decimal(kg),
+            locked_price=Decimal(price),
+            replenishment_days=days,
+            premium_pct=Decimal(premium),
+            upfront_fee=Decimal(fee),
+            reference=f"{MARKER}{org}-{material}",
+        )
+
+
+def _disruption(by, today) -> None:
+    if DisruptionEvent.objects.filter(reference=f"{MARKER}GA").exists():
+        return
+    services.disruption_declare(
+        by=by,
+        materials=[Material.objects.get(code="GA")],
+        starts_on=today - timedelta(days=14),
+        ends_on=today + timedelta(days=76),
+        reason="Demo: export licences for gallium suspended by the main supplier country.",
+        reference=f"{MARKER}GA",
+    )
+
+
+def _requests(by, today) -> None:
+    if DrawdownRequest.objects.filter(reference__startswith=MARKER).exists():
+        return
+    acme = User.objects.get(username="acme")
+    aero = User.objects.get(username="aeroforge")
+    material = {m.code: m for m in Material.objects.filter(code__in=["NDPR-OX", "DY-OX", "TB-OX", "GA"])}
+
+    def make(n, user, code, kg, *, priority="routine", needed=30, replenish=60, why="", submit=True):
+        return services.drawdown_create(
+            by=user,
+            material=material[code],
+            quantity=Decimal(kg),
+            needed_by=today + timedelta(days=needed),
+            priority=priority,
+            justification=why,
+            replenish_by=today + timedelta(days=replenish) if replenish else None,
+            submit=submit,
+            reference=f"{MARKER}DR-{n}",
+        )
+
+    make(1, acme, "NDPR-OX", "2500", why="Q3 motor line ramp-up; supplier allocation cut.", submit=False)
+    make(2, acme, "DY-OX", "200", needed=21, replenish=100, why="High-temperature magnet grade for traction motors.")
+    make(
+        3,
+        aero,
+        "TB-OX",
+        "30",
+        priority="defense-rated",
+        needed=10,
+        replenish=90,
+        why="DPAS DO-A3 rated actuator order.",
+    )
+    partial = make(4, aero, "GA", "600", priority="disruption", replenish=None, why="Radar GaN wafers; export halt.")
+    services.drawdown_approve(
+        request=partial, by=by, quantity=Decimal("450"), comment="Approved in part: shared GA stock."
+    )
+    fulfilled = make(5, aero, "TB-OX", "50", priority="defense-rated", needed=7, replenish=100, why="Rated order.")
+    services.drawdown_approve(request=fulfilled, by=by)
+    services.drawdown_fulfil(request=fulfilled, by=by, comment="Shipped from DLA Hammond.")
+    replenished = make(6, acme, "NDPR-OX", "1200", needed=14, replenish=150, why="Bridge until new contract starts.")
+    services.drawdown_approve(request=replenished, by=by)
+    obligation = services.drawdown_fulfil(request=replenished, by=by)
+    services.obligation_replenish(
+        obligation=obligation,
+        by=by,
+        quantity=obligation.quantity_due,
+        site=Site.objects.get(code="DLA-HAMMOND"),
+        mining_country="US",
+        processing_country="US",
+        supplier="Acme Motors (replenishment in kind)",
+        comment="Replenished in full with premium.",
+    )
+    rejected = make(7, acme, "GA", "300", priority="disruption", replenish=None, why="Sensor line.")
+    services.drawdown_reject(request=rejected, by=by, comment="Defense-rated GA needs come first this month.")
+    cancelled = make(8, aero, "DY-OX", "100", needed=40, replenish=110, why="Prototype run.")
+    services.drawdown_cancel(request=cancelled, by=aero, comment="Prototype postponed.")
+
+
+def seed(*, by) -> None:
+    today = timezone.localdate()
+    _agreements(by)
+    _disruption(by, today)
+    _requests(by, today)
+    fee = ParticipationAgreement.objects.filter(reference=f"{MARKER}ACME-MOTORS-NDPR-OX", fee_received_at__isnull=True)
+    for agreement in fee:
+        services.agreement_fee_receive(agreement=agreement, by=by)

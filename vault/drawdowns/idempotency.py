@@ -1,0 +1,69 @@
+"""`Idempotency-Key` for POSTs that create something.
+
+The key row is inserted in the same transaction as what the POST creates, before it: a second
+request with the same key (per user) blocks on the unique index until the first commits, then
+finds the stored response and returns it; if the first failed and rolled back, the second runs
+as if it were first. A different body with the same key is refused (422)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from vault.core.errors import InvalidInput
+from vault.drawdowns.errors import IdempotencyKeyReused
+from vault.drawdowns.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+def request_fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, default=str, separators=(",", ":"))
+    raw = f"{request.method} {request.path}\n{body}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request.", field="Idempotency-Key"
+        )
+    response = Response(record.response_body, status=record.response_status)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(request, handler: Callable[[], Response]) -> Response:
+    """Run `handler` once per (user, Idempotency-Key); without the header just run it."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler()
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters.", field=HEADER)
+    fingerprint = request_fingerprint(request)
+    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                # Waits here for a concurrent holder of the same key to commit or roll back.
+                record = IdempotencyKey.objects.create(
+                    user=request.user, key=key, fingerprint=fingerprint, response_status=0, response_body={}
+                )
+        except IntegrityError:
+            record = None
+        if record is None:
+            return _replay(IdempotencyKey.objects.get(user=request.user, key=key), fingerprint)
+        response = handler()
+        record.response_status = response.status_code
+        record.response_body = json.loads(JSONRenderer().render(response.data))
+        record.save(update_fields=["response_status", "response_body"])
+    return response

@@ -1,0 +1,308 @@
+"""Financing API: facilities, tranches and their workflow, repayments, interest, fees, market
+prices and the valuation of the holdings. Finance writes; managers and auditors read;
+manufacturers see none of it (403)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vault.accounts.roles import Role
+from vault.core.errors import InvalidInput, NotFound
+from vault.financing import selectors, services
+from vault.financing.exports import statement_csv, statement_filename, statement_xlsx
+from vault.financing.filters import (
+    FacilityFilter,
+    InterestAccrualFilter,
+    InterestPaymentFilter,
+    PricePointFilter,
+    RepaymentFilter,
+    TrancheFilter,
+)
+from vault.financing.models import Facility, Tranche
+from vault.financing.serializers import (
+    FacilitySerializer,
+    FacilityUpdateSerializer,
+    FeeReceiptSerializer,
+    InterestAccrualSerializer,
+    InterestPaymentSerializer,
+    InterestRateSerializer,
+    PriceImportResultSerializer,
+    PriceImportSerializer,
+    PriceImportTextSerializer,
+    PricePointSerializer,
+    RateSetSerializer,
+    RepaymentSerializer,
+    StatementQuerySerializer,
+    StatementSerializer,
+    TrancheCancelSerializer,
+    TrancheDisburseSerializer,
+    TrancheSerializer,
+    ValuationQuerySerializer,
+    ValuationSerializer,
+)
+from vault.ledger.apis import FileDownloadMixin, XlsxRenderer, csv_response, xlsx_response
+
+FINANCE = (Role.FINANCE,)
+
+
+class FinanceWrites:
+    """Staff roles read; only finance writes."""
+
+    write_roles = FINANCE
+
+
+class FacilityViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Loan and private capital facilities, referenced by code. `disbursed`, `outstanding` and
+    `undrawn` are read-only: they move with tranches and repayments."""
+
+    serializer_class = FacilitySerializer
+    filterset_class = FacilityFilter
+    lookup_field = "code"
+    lookup_value_regex = r"[^/\x00]+"
+    ordering_fields = ["code", "commitment"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.facility_list()
+
+    def _fresh(self, facility: Facility) -> dict:
+        return FacilitySerializer(selectors.facility_list().get(pk=facility.pk)).data
+
+    def create(self, request, *args, **kwargs):
+        data = FacilitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        facility = services.facility_create(by=request.user, **data.validated_data)
+        return Response(self._fresh(facility), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FacilityUpdateSerializer, responses=FacilitySerializer)
+    def partial_update(self, request, *args, **kwargs):
+        facility = self.get_object()
+        unknown = set(request.data) - set(FacilityUpdateSerializer().fields)
+        if unknown:
+            field = sorted(unknown)[0]
+            raise InvalidInput(
+                f"{field} cannot be changed here (rates: POST .../rates/; totals move with tranches).", field=field
+            )
+        data = FacilityUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        facility = services.facility_update(facility=facility, by=request.user, **data.validated_data)
+        return Response(self._fresh(facility))
+
+    @extend_schema(request=RateSetSerializer, responses={201: InterestRateSerializer})
+    @action(detail=True, methods=["post"])
+    def rates(self, request, code=None):
+        """Add a rate change to the loan's schedule, in force from `effective_from`."""
+        facility = self.get_object()
+        data = RateSetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rate = services.facility_rate_set(facility=facility, by=request.user, **data.validated_data)
+        return Response(InterestRateSerializer(rate).data, status=status.HTTP_201_CREATED)
+
+
+STATEMENT_PARAMETERS = [
+    OpenApiParameter("period", str, enum=["month", "quarter"]),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Default: start of availability."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Default: today."),
+]
+
+
+def _statement(request, code: str):
+    facility = selectors.facility_list().filter(code=code).first() if "\x00" not in code else None
+    if facility is None:
+        raise NotFound(f"No facility {code}.", field="facility")
+    params = StatementQuerySerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    return selectors.facility_statement(facility=facility, **params.validated_data)
+
+
+class FacilityStatementApi(APIView):
+    """Per month or quarter: opening balance, disbursements, repayments, closing balance, and
+    interest accrued and paid, as the ledger shows them."""
+
+    @extend_schema(parameters=STATEMENT_PARAMETERS, responses=StatementSerializer)
+    def get(self, request, code: str):
+        return Response(StatementSerializer(_statement(request, code)).data)
+
+
+class FacilityStatementCsvApi(FileDownloadMixin, APIView):
+    """The facility statement as CSV."""
+
+    @extend_schema(parameters=STATEMENT_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request, code: str):
+        statement = _statement(request, code)
+        return csv_response(statement_csv(statement), statement_filename(statement, "csv"))
+
+
+class FacilityStatementXlsxApi(FileDownloadMixin, APIView):
+    """The facility statement as an Excel workbook."""
+
+    file_renderer = XlsxRenderer
+
+    @extend_schema(parameters=STATEMENT_PARAMETERS, responses={(200, XlsxRenderer.media_type): OpenApiTypes.BINARY})
+    def get(self, request, code: str):
+        statement = _statement(request, code)
+        return xlsx_response(statement_xlsx(statement), statement_filename(statement, "xlsx"))
+
+
+class TrancheViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Tranches: POST plans one; then approve, disburse (optional `date`) or cancel."""
+
+    serializer_class = TrancheSerializer
+    filterset_class = TrancheFilter
+    ordering_fields = ["expected_date", "id", "amount"]
+
+    def get_queryset(self):
+        return selectors.tranche_list()
+
+    def create(self, request, *args, **kwargs):
+        data = TrancheSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tranche = services.tranche_plan(by=request.user, **data.validated_data)
+        return Response(TrancheSerializer(tranche).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=TrancheSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        tranche: Tranche = self.get_object()
+        return Response(TrancheSerializer(services.tranche_approve(tranche=tranche, by=request.user)).data)
+
+    @extend_schema(request=TrancheDisburseSerializer, responses=TrancheSerializer)
+    @action(detail=True, methods=["post"])
+    def disburse(self, request, pk=None):
+        """Disburse an approved tranche: Dr cash / Cr loan payable (or investor capital)."""
+        tranche: Tranche = self.get_object()
+        data = TrancheDisburseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tranche = services.tranche_disburse(tranche=tranche, by=request.user, date=data.validated_data.get("date"))
+        return Response(TrancheSerializer(tranche).data)
+
+    @extend_schema(request=TrancheCancelSerializer, responses=TrancheSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        tranche: Tranche = self.get_object()
+        data = TrancheCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tranche = services.tranche_cancel(tranche=tranche, by=request.user, **data.validated_data)
+        return Response(TrancheSerializer(tranche).data)
+
+
+class RepaymentViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Principal repaid (or capital returned): Dr loan payable / Cr cash."""
+
+    serializer_class = RepaymentSerializer
+    filterset_class = RepaymentFilter
+
+    def get_queryset(self):
+        return selectors.repayment_list()
+
+    def create(self, request, *args, **kwargs):
+        data = RepaymentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        repayment = services.repayment_create(by=request.user, **data.validated_data)
+        return Response(RepaymentSerializer(repayment).data, status=status.HTTP_201_CREATED)
+
+
+class InterestPaymentViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Accrued interest paid: Dr interest payable / Cr cash."""
+
+    serializer_class = InterestPaymentSerializer
+    filterset_class = InterestPaymentFilter
+
+    def get_queryset(self):
+        return selectors.interest_payment_list()
+
+    def create(self, request, *args, **kwargs):
+        data = InterestPaymentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.interest_pay(by=request.user, **data.validated_data)
+        return Response(InterestPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class InterestAccrualViewSet(viewsets.ReadOnlyModelViewSet):
+    """The daily interest accruals (written by the daily task only)."""
+
+    serializer_class = InterestAccrualSerializer
+    filterset_class = InterestAccrualFilter
+
+    def get_queryset(self):
+        return selectors.accrual_list()
+
+
+class FeeReceiptViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Fees received from participants: Dr cash / Cr fee income."""
+
+    serializer_class = FeeReceiptSerializer
+
+    def get_queryset(self):
+        return selectors.fee_list()
+
+    def create(self, request, *args, **kwargs):
+        data = FeeReceiptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.fee_receive(by=request.user, **data.validated_data)
+        return Response(FeeReceiptSerializer(entry.fee_receipt).data, status=status.HTTP_201_CREATED)
+
+
+class PricePointViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Market prices per material and day, from named sources; `import` takes a CSV."""
+
+    serializer_class = PricePointSerializer
+    filterset_class = PricePointFilter
+    ordering_fields = ["date", "material__code"]
+
+    def get_queryset(self):
+        return selectors.price_point_list()
+
+    def create(self, request, *args, **kwargs):
+        data = PricePointSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        price = services.price_point_create(by=request.user, **data.validated_data)
+        return Response(PricePointSerializer(price).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": PriceImportSerializer, "application/json": PriceImportTextSerializer},
+        responses={201: PriceImportResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def import_csv(self, request):
+        """Import prices from CSV (material,date,usd_per_kg,source), uploaded as `file` or sent as
+        JSON `text`; all rows or none, bad rows named by line."""
+        if "file" in request.FILES:
+            data = PriceImportSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            try:
+                text = data.validated_data["file"].read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InvalidInput("The file is not UTF-8 text.", field="file")
+        else:
+            data = PriceImportTextSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            text = data.validated_data["text"]
+        result = services.price_points_import(
+            text=text, by=request.user, default_source=data.validated_data["default_source"]
+        )
+        return Response(PriceImportResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class ValuationApi(APIView):
+    """The holdings per material at cost, at the latest market price and at the floor, as of a
+    date, with the unrealised gain or loss against cost."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today."),
+            OpenApiParameter("source", str, description="Only prices from this source."),
+        ],
+        responses=ValuationSerializer,
+    )
+    def get(self, request):
+        params = ValuationQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        valuation = selectors.holdings_valuation(
+            as_of=params.validated_data["as_of"], source=params.validated_data["source"] or None
+        )
+        return Response(ValuationSerializer(valuation).data)

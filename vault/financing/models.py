@@ -1,0 +1,277 @@
+"""Financing of the reserve: facilities (the EXIM loan, private capital), their tranches,
+repayments, the daily interest accrual and interest payments, fees received, and market prices
+of the materials held. Every money event posts a balanced journal entry (vault.ledger) whose
+`source_type`/`source_id` point back at the row here."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+RATE = {"max_digits": 9, "decimal_places": 6}
+PRICE = {"max_digits": 14, "decimal_places": 4}
+code_format = RegexValidator(r"^[A-Z0-9][A-Z0-9._-]*$", "Use capitals, digits, '.', '_' or '-', e.g. EXIM-2026.")
+
+
+class DayCount(models.TextChoices):
+    ACT_360 = "ACT/360", "Actual/360"
+    ACT_365F = "ACT/365F", "Actual/365 Fixed"
+
+
+DAYS_IN_YEAR = {DayCount.ACT_360: 360, DayCount.ACT_365F: 365}
+
+
+class Facility(models.Model):
+    """A source of funds: a loan drawn in tranches, or a private capital commitment called in
+    tranches. `disbursed` and `repaid` are maintained totals written only by the services (and
+    checked against their source rows by a PostgreSQL trigger at commit); the database refuses
+    `disbursed` above `commitment` and `repaid` above `disbursed`."""
+
+    class Kind(models.TextChoices):
+        LOAN = "loan", "Loan"
+        PRIVATE_CAPITAL = "private_capital", "Private capital"
+
+    class Currency(models.TextChoices):
+        USD = "USD", "US dollar"
+
+    code = models.CharField(max_length=24, unique=True, validators=[code_format])
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    counterparty = models.CharField(max_length=200, help_text="Lender or investor.")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    commitment = models.DecimalField(validators=[MinValueValidator(0)], help_text="USD.", **MONEY)
+    available_from = models.DateField(help_text="First day a tranche may be disbursed.")
+    available_until = models.DateField(help_text="Last day a tranche may be disbursed.")
+    maturity_date = models.DateField()
+    day_count = models.CharField(max_length=8, choices=DayCount.choices, default=DayCount.ACT_360)
+    account = models.OneToOneField(
+        "ledger.Account", on_delete=models.PROTECT, related_name="+", help_text="Loan payable or investor capital."
+    )
+    interest_account = models.OneToOneField(
+        "ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    disbursed = models.DecimalField(default=0, editable=False, **MONEY)
+    repaid = models.DecimalField(default=0, editable=False, **MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["disbursed", "repaid"])
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "facilities"
+        constraints = [
+            models.CheckConstraint(name="facility_commitment_positive", condition=Q(commitment__gt=0)),
+            models.CheckConstraint(
+                name="facility_disbursed_within_commitment",
+                condition=Q(disbursed__gte=0) & Q(disbursed__lte=F("commitment")),
+            ),
+            models.CheckConstraint(
+                name="facility_repaid_within_disbursed", condition=Q(repaid__gte=0) & Q(repaid__lte=F("disbursed"))
+            ),
+            models.CheckConstraint(
+                name="facility_availability_ordered", condition=Q(available_until__gte=F("available_from"))
+            ),
+            models.CheckConstraint(
+                name="facility_maturity_after_availability", condition=Q(maturity_date__gte=F("available_until"))
+            ),
+            models.CheckConstraint(name="facility_currency_usd", condition=Q(currency="USD")),
+            models.CheckConstraint(
+                name="facility_loan_has_interest_account",
+                condition=~Q(kind="loan") | Q(interest_account__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    @property
+    def outstanding(self):
+        return self.disbursed - self.repaid
+
+    @property
+    def undrawn(self):
+        return self.commitment - self.disbursed
+
+    @property
+    def is_loan(self) -> bool:
+        return self.kind == self.Kind.LOAN
+
+
+class InterestRate(models.Model):
+    """The facility's annual rate from `effective_from` until the next row. Rows are added,
+    never edited: a rate change is a new row."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="rates")
+    effective_from = models.DateField()
+    rate_pct = models.DecimalField(help_text="Annual rate, percent (4.25 = 4.25%).", **RATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["facility_id", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "effective_from"], name="interest_rate_one_per_day"),
+            models.CheckConstraint(name="interest_rate_in_range", condition=Q(rate_pct__gte=0, rate_pct__lt=100)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rate_pct}% from {self.effective_from}"
+
+
+class Tranche(models.Model):
+    """A draw on a facility: planned -> approved -> disbursed, or cancelled before disbursal."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        APPROVED = "approved", "Approved"
+        DISBURSED = "disbursed", "Disbursed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="tranches")
+    amount = models.DecimalField(help_text="USD.", **MONEY)
+    expected_date = models.DateField()
+    actual_date = models.DateField(null=True, blank=True, help_text="Disbursal date.")
+    purpose = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["facility_id", "expected_date", "id"]
+        indexes = [models.Index(fields=["facility", "status"])]
+        constraints = [
+            models.CheckConstraint(name="tranche_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="tranche_disbursed_has_date",
+                condition=(Q(status="disbursed") & Q(actual_date__isnull=False))
+                | (~Q(status="disbursed") & Q(actual_date__isnull=True)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}#{self.pk} {self.amount} {self.status}"
+
+
+class Repayment(models.Model):
+    """Principal paid back (a loan) or capital returned (private capital)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="repayments")
+    amount = models.DecimalField(**MONEY)
+    date = models.DateField()
+    memo = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["facility_id", "date", "id"]
+        constraints = [models.CheckConstraint(name="repayment_amount_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} repaid {self.amount} on {self.date}"
+
+
+class InterestAccrual(models.Model):
+    """One day of interest on a loan: principal outstanding at the end of `date` x rate in force
+    that day / days in the convention's year, rounded half-up to the cent. Exactly one row per
+    facility per day (unique constraint); posted Dr interest expense / Cr interest payable
+    unless zero."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="accruals")
+    date = models.DateField()
+    principal = models.DecimalField(**MONEY)
+    rate_pct = models.DecimalField(**RATE)
+    day_count = models.CharField(max_length=8, choices=DayCount.choices)
+    amount = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["facility_id", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "date"], name="interest_accrual_one_per_day"),
+            models.CheckConstraint(
+                name="interest_accrual_not_negative", condition=Q(amount__gte=0, principal__gte=0, rate_pct__gte=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.date} {self.amount}"
+
+
+class InterestPayment(models.Model):
+    """Accrued interest paid to the lender (Dr interest payable / Cr cash)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="interest_payments")
+    amount = models.DecimalField(**MONEY)
+    date = models.DateField()
+    memo = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["facility_id", "date", "id"]
+        constraints = [models.CheckConstraint(name="interest_payment_amount_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} interest paid {self.amount} on {self.date}"
+
+
+class FeeReceipt(models.Model):
+    """A fee received from a participant (Dr cash / Cr fee income); `source_type`/`source_id`
+    name what it was paid for (e.g. a participation agreement), as on its journal entry."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="fees")
+    amount = models.DecimalField(**MONEY)
+    date = models.DateField()
+    memo = models.CharField(max_length=300, blank=True)
+    source_type = models.CharField(max_length=32)
+    source_id = models.BigIntegerField(null=True, blank=True)
+    entry = models.OneToOneField("ledger.JournalEntry", on_delete=models.PROTECT, related_name="fee_receipt")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["source_type", "source_id"])]
+        constraints = [models.CheckConstraint(name="fee_amount_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"Fee {self.amount} from {self.organization_id} on {self.date}"
+
+
+class PricePoint(models.Model):
+    """A market price of a material on a date from one source (an assessment, a quote)."""
+
+    material = models.ForeignKey("inventory.Material", on_delete=models.PROTECT, related_name="prices")
+    date = models.DateField()
+    usd_per_kg = models.DecimalField(validators=[MinValueValidator(0)], **PRICE)
+    source = models.CharField(max_length=100, help_text="Assessment or quote, e.g. 'Fastmarkets NdPr oxide'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["material_id", "-date", "-id"]
+        indexes = [models.Index(fields=["material", "-date", "-id"])]
+        constraints = [
+            models.UniqueConstraint(fields=["material", "date", "source"], name="price_point_one_per_source_day"),
+            models.CheckConstraint(name="price_point_not_negative", condition=Q(usd_per_kg__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material_id} {self.date} {self.usd_per_kg} ({self.source})"

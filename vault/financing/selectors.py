@@ -1,0 +1,357 @@
+"""Reads of the financing: lists for the API and admin, the facility statement and the valuation
+of the holdings."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncMonth, TruncQuarter
+from django.utils import timezone
+
+from vault.core.errors import InvalidInput
+from vault.financing.models import (
+    Facility,
+    FeeReceipt,
+    InterestAccrual,
+    InterestPayment,
+    InterestRate,
+    PricePoint,
+    Repayment,
+    Tranche,
+)
+from vault.inventory import selectors as inventory_selectors
+from vault.inventory.models import value_at_cost
+from vault.ledger.models import JournalLine
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_STATEMENT_PERIODS = 1200  # 100 years of months
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+
+def facility_list() -> QuerySet[Facility]:
+    """Facilities with their accounts and rate schedule (two queries a page)."""
+    return (
+        Facility.objects.select_related("account", "interest_account")
+        .prefetch_related(Prefetch("rates", queryset=InterestRate.objects.order_by("effective_from")))
+        .order_by("code")
+    )
+
+
+def rate_on(facility: Facility, day: date) -> Decimal | None:
+    """The rate in force on `day`, from the (prefetched) schedule."""
+    schedule = sorted(facility.rates.all(), key=lambda r: r.effective_from)
+    index = bisect_right([r.effective_from for r in schedule], day) - 1
+    return schedule[index].rate_pct if index >= 0 else None
+
+
+def tranche_list() -> QuerySet[Tranche]:
+    return Tranche.objects.select_related("facility", "created_by").order_by("-expected_date", "-id")
+
+
+def repayment_list() -> QuerySet[Repayment]:
+    return Repayment.objects.select_related("facility", "created_by").order_by("-date", "-id")
+
+
+def accrual_list() -> QuerySet[InterestAccrual]:
+    return InterestAccrual.objects.select_related("facility").order_by("-date", "facility__code")
+
+
+def interest_payment_list() -> QuerySet[InterestPayment]:
+    return InterestPayment.objects.select_related("facility", "created_by").order_by("-date", "-id")
+
+
+def fee_list() -> QuerySet[FeeReceipt]:
+    return FeeReceipt.objects.select_related("organization", "entry", "created_by").order_by("-date", "-id")
+
+
+def price_point_list() -> QuerySet[PricePoint]:
+    return PricePoint.objects.select_related("material").order_by("material__code", "-date", "-id")
+
+
+def loan_facility_ids() -> list[int]:
+    return list(Facility.objects.filter(kind=Facility.Kind.LOAN).order_by("pk").values_list("pk", flat=True))
+
+
+# --- facility statement ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    period: str
+    start: date
+    end: date
+    opening_principal: Decimal
+    disbursements: Decimal
+    repayments: Decimal
+    principal_adjustments: Decimal
+    closing_principal: Decimal
+    opening_interest_payable: Decimal
+    interest_accrued: Decimal
+    interest_paid: Decimal
+    interest_adjustments: Decimal
+    closing_interest_payable: Decimal
+
+
+STATEMENT_COLUMNS = [
+    "period",
+    "start",
+    "end",
+    "opening_principal",
+    "disbursements",
+    "repayments",
+    "principal_adjustments",
+    "closing_principal",
+    "opening_interest_payable",
+    "interest_accrued",
+    "interest_paid",
+    "interest_adjustments",
+    "closing_interest_payable",
+]
+
+
+@dataclass(frozen=True)
+class Statement:
+    facility: Facility
+    period: str
+    date_from: date
+    date_to: date
+    rows: list[StatementRow] = field(default_factory=list)
+
+
+def _period_start(day: date, period: str) -> date:
+    if period == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return date(day.year, day.month, 1)
+
+
+def _period_end(start: date, period: str) -> date:
+    months = 3 if period == "quarter" else 1
+    month = start.month - 1 + months
+    year = start.year + month // 12
+    if year > date.max.year:
+        return date.max
+    return date(year, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _period_count(date_from: date, date_to: date, period: str) -> int:
+    months = (date_to.year - date_from.year) * 12 + date_to.month - date_from.month + 1
+    return months if period != "quarter" else (months + 2) // 3 + 1
+
+
+def _period_label(start: date, period: str) -> str:
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year}-{start.month:02d}"
+
+
+def facility_statement(
+    *, facility: Facility, period: str = "month", date_from: date | None = None, date_to: date | None = None
+) -> Statement:
+    """Per month or quarter: opening principal, disbursements, repayments, closing principal,
+    and the same for interest payable (accrued, paid), read from the journal lines of the
+    facility's accounts (so the statement is what the ledger proves). Entries of other origins
+    on those accounts (manual corrections) show as adjustments. Two queries."""
+    date_from = date_from or facility.available_from
+    date_to = date_to or timezone.localdate()
+    if date_to < date_from:
+        raise InvalidInput("The statement ends before it starts.", field="date_to")
+    if _period_count(date_from, date_to, period) > MAX_STATEMENT_PERIODS:
+        raise InvalidInput(f"A statement covers at most {MAX_STATEMENT_PERIODS} periods.", field="date_to")
+    accounts = [facility.account_id] + ([facility.interest_account_id] if facility.interest_account_id else [])
+    trunc = TruncQuarter if period == "quarter" else TruncMonth
+    lines = JournalLine.objects.filter(account_id__in=accounts)
+    opening = {
+        row["account_id"]: ((row["c"] or ZERO) - (row["d"] or ZERO)).quantize(CENT)
+        for row in lines.filter(entry__date__lt=date_from)
+        .values("account_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by()
+    }
+    moves: dict[tuple[date, int, str], Decimal] = {}
+    for row in (
+        lines.filter(entry__date__gte=date_from, entry__date__lte=date_to)
+        .annotate(bucket=trunc("entry__date"))
+        .values("bucket", "account_id", "entry__source_type")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by()
+    ):
+        bucket = row["bucket"]
+        bucket = bucket.date() if hasattr(bucket, "date") and callable(bucket.date) else bucket
+        key = (bucket, row["account_id"], row["entry__source_type"])
+        moves[key] = (moves.get(key, ZERO) + (row["c"] or ZERO) - (row["d"] or ZERO)).quantize(CENT)
+
+    def moved(bucket: date, account_id: int | None, *source_types: str, others: bool = False) -> Decimal:
+        total = ZERO
+        for (b, a, s), amount in moves.items():
+            if b == bucket and a == account_id and ((s in source_types) != others):
+                total += amount
+        return total
+
+    principal = opening.get(facility.account_id, ZERO)
+    interest = opening.get(facility.interest_account_id, ZERO) if facility.interest_account_id else ZERO
+    rows = []
+    start = _period_start(date_from, period)
+    while True:
+        end = _period_end(start, period)
+        disbursed = moved(start, facility.account_id, "tranche")
+        repaid = -moved(start, facility.account_id, "repayment")
+        principal_other = moved(start, facility.account_id, "tranche", "repayment", others=True)
+        accrued = moved(start, facility.interest_account_id, "accrual")
+        paid = -moved(start, facility.interest_account_id, "interest_payment")
+        interest_other = moved(start, facility.interest_account_id, "accrual", "interest_payment", others=True)
+        closing = principal + disbursed - repaid + principal_other
+        closing_interest = interest + accrued - paid + interest_other
+        rows.append(
+            StatementRow(
+                period=_period_label(start, period),
+                start=max(start, date_from),
+                end=min(end, date_to),
+                opening_principal=principal,
+                disbursements=disbursed,
+                repayments=repaid,
+                principal_adjustments=principal_other,
+                closing_principal=closing,
+                opening_interest_payable=interest,
+                interest_accrued=accrued,
+                interest_paid=paid,
+                interest_adjustments=interest_other,
+                closing_interest_payable=closing_interest,
+            )
+        )
+        principal, interest = closing, closing_interest
+        if end >= date_to:
+            break
+        start = end + timedelta(days=1)
+    return Statement(facility=facility, period=period, date_from=date_from, date_to=date_to, rows=rows)
+
+
+# --- valuation ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialValuation:
+    material: str
+    name: str
+    quantity_kg: Decimal
+    cost: Decimal
+    market_price: Decimal | None
+    price_date: date | None
+    price_source: str | None
+    market_value: Decimal | None
+    floor_price: Decimal | None
+    floor_value: Decimal | None
+    unrealised_gain_loss: Decimal | None
+
+    @property
+    def average_cost_per_kg(self) -> Decimal | None:
+        if not self.quantity_kg:
+            return None
+        return (self.cost / self.quantity_kg).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Valuation:
+    as_of: date
+    source: str | None
+    materials: list[MaterialValuation]
+    total_cost: Decimal
+    total_market_value: Decimal
+    total_floor_value: Decimal
+    total_unrealised_gain_loss: Decimal
+    unpriced: list[str]
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def holdings_as_of(as_of: date) -> dict[int, tuple[Decimal, Decimal]]:
+    """{material id: (kg on hand, value at cost)} at the end of `as_of`. Today and later: the
+    lots' maintained on-hand (value at cost per lot, rounded per lot). Before: the sums of the
+    stock movements recorded up to that day (one grouped query); a movement's `value` is the
+    change of its lot's rounded value at cost, so the sums equal the lots' values then."""
+    holdings: dict[int, tuple[Decimal, Decimal]] = {}
+    if as_of >= timezone.localdate():
+        lots = (
+            inventory_selectors.lot_list()
+            .filter(on_hand__gt=0)
+            .order_by()
+            .values_list("material_id", "on_hand", "unit_cost")
+        )
+        for material_id, on_hand, unit_cost in lots:
+            quantity, cost = holdings.get(material_id, (Decimal("0"), ZERO))
+            holdings[material_id] = (quantity + on_hand, cost + value_at_cost(on_hand, unit_cost))
+        return holdings
+    movements = (
+        inventory_selectors.movement_list()
+        .filter(created_at__date__lte=as_of)
+        .order_by()
+        .values("material_id")
+        .annotate(quantity=Sum("quantity"), cost=Sum("value"))
+    )
+    for row in movements:
+        if row["quantity"]:
+            holdings[row["material_id"]] = (row["quantity"].quantize(Decimal("0.001")), row["cost"].quantize(CENT))
+    return holdings
+
+
+def holdings_valuation(*, as_of: date | None = None, source: str | None = None) -> Valuation:
+    """The holdings per material at cost, at the latest market price on or before `as_of`
+    (of `source` when given; ties on a day go to the latest recorded) and at the material's
+    price floor, with the unrealised gain or loss of market against cost. Totals add the
+    materials that have a price (market) or a floor (floor). Three queries."""
+    as_of = as_of or timezone.localdate()
+    holdings = holdings_as_of(as_of)
+    prices = PricePoint.objects.filter(material=OuterRef("pk"), date__lte=as_of)
+    if source:
+        prices = prices.filter(source=source)
+    prices = prices.order_by("-date", "-id")
+    materials = (
+        inventory_selectors.material_list()
+        .filter(pk__in=holdings.keys())
+        .annotate(
+            market_price=Subquery(prices.values("usd_per_kg")[:1]),
+            price_date=Subquery(prices.values("date")[:1]),
+            price_source=Subquery(prices.values("source")[:1]),
+        )
+        .order_by("code")
+    )
+    rows = []
+    for material in materials:
+        quantity, cost = holdings[material.pk]
+        market_value = _money(quantity * material.market_price) if material.market_price is not None else None
+        floor_value = _money(quantity * material.price_floor) if material.price_floor is not None else None
+        rows.append(
+            MaterialValuation(
+                material=material.code,
+                name=material.name,
+                quantity_kg=quantity,
+                cost=cost,
+                market_price=material.market_price,
+                price_date=material.price_date,
+                price_source=material.price_source,
+                market_value=market_value,
+                floor_price=material.price_floor,
+                floor_value=floor_value,
+                unrealised_gain_loss=market_value - cost if market_value is not None else None,
+            )
+        )
+    return Valuation(
+        as_of=as_of,
+        source=source,
+        materials=rows,
+        total_cost=sum((r.cost for r in rows), ZERO),
+        total_market_value=sum((r.market_value for r in rows if r.market_value is not None), ZERO),
+        total_floor_value=sum((r.floor_value for r in rows if r.floor_value is not None), ZERO),
+        total_unrealised_gain_loss=sum(
+            (r.unrealised_gain_loss for r in rows if r.unrealised_gain_loss is not None), ZERO
+        ),
+        unpriced=[r.material for r in rows if r.market_price is None],
+    )

@@ -1,0 +1,262 @@
+from decimal import Decimal
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from vault.accounts.models import Organization
+from vault.financing.models import (
+    DayCount,
+    Facility,
+    FeeReceipt,
+    InterestAccrual,
+    InterestPayment,
+    InterestRate,
+    PricePoint,
+    Repayment,
+    Tranche,
+)
+from vault.financing.selectors import rate_on
+from vault.inventory.models import Material
+from vault.ledger.serializers import CodeRelatedField
+
+MONEY_FIELD = {"max_digits": 20, "decimal_places": 2}
+POSITIVE_MONEY = {"min_value": Decimal("0.01"), **MONEY_FIELD}
+RATE_FIELD = {"max_digits": 9, "decimal_places": 6}
+PRICE_FIELD = {"max_digits": 14, "decimal_places": 4}
+
+
+class InterestRateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InterestRate
+        fields = ["effective_from", "rate_pct"]
+
+
+class FacilitySerializer(serializers.ModelSerializer):
+    """Read and create. `interest_rate_pct` reads as the rate in force today; on create it
+    becomes the first row of the schedule (from `available_from`)."""
+
+    interest_rate_pct = serializers.DecimalField(
+        required=False, allow_null=True, min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE_FIELD
+    )
+    commitment = serializers.DecimalField(**POSITIVE_MONEY)
+    currency = serializers.ChoiceField(choices=Facility.Currency.choices, default=Facility.Currency.USD)
+    day_count = serializers.ChoiceField(choices=DayCount.choices, default=DayCount.ACT_360)
+    disbursed = serializers.DecimalField(read_only=True, **MONEY_FIELD)
+    outstanding = serializers.DecimalField(read_only=True, **MONEY_FIELD)
+    undrawn = serializers.DecimalField(read_only=True, **MONEY_FIELD)
+    account = serializers.CharField(source="account.code", read_only=True)
+    interest_account = serializers.CharField(
+        source="interest_account.code", read_only=True, default=None, allow_null=True
+    )
+    rate_schedule = InterestRateSerializer(source="rates", many=True, read_only=True)
+
+    class Meta:
+        model = Facility
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "counterparty",
+            "commitment",
+            "currency",
+            "interest_rate_pct",
+            "day_count",
+            "available_from",
+            "available_until",
+            "maturity_date",
+            "disbursed",
+            "outstanding",
+            "undrawn",
+            "account",
+            "interest_account",
+            "rate_schedule",
+        ]
+        # The service checks uniqueness and answers 400 with the field named.
+        extra_kwargs = {"code": {"validators": []}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        rate = rate_on(instance, timezone.localdate())
+        data["interest_rate_pct"] = None if rate is None else f"{rate:.6f}"
+        return data
+
+
+class FacilityUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    counterparty = serializers.CharField(max_length=200, required=False)
+    commitment = serializers.DecimalField(required=False, **POSITIVE_MONEY)
+    available_until = serializers.DateField(required=False)
+    maturity_date = serializers.DateField(required=False)
+
+
+class RateSetSerializer(serializers.Serializer):
+    effective_from = serializers.DateField()
+    rate_pct = serializers.DecimalField(min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE_FIELD)
+
+
+class TrancheSerializer(serializers.ModelSerializer):
+    facility = CodeRelatedField(queryset=Facility.objects.all())
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = Tranche
+        fields = [
+            "id",
+            "facility",
+            "amount",
+            "expected_date",
+            "actual_date",
+            "purpose",
+            "status",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = ["id", "actual_date", "status", "created_at", "created_by"]
+
+
+class TrancheDisburseSerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="Disbursal date; today by default.")
+
+
+class TrancheCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class RepaymentSerializer(serializers.ModelSerializer):
+    facility = CodeRelatedField(queryset=Facility.objects.all())
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = Repayment
+        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
+        read_only_fields = ["id", "created_at", "created_by"]
+
+
+class InterestPaymentSerializer(serializers.ModelSerializer):
+    facility = CodeRelatedField(queryset=Facility.objects.filter(kind=Facility.Kind.LOAN))
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = InterestPayment
+        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
+        read_only_fields = ["id", "created_at", "created_by"]
+
+
+class InterestAccrualSerializer(serializers.ModelSerializer):
+    facility = serializers.CharField(source="facility.code", read_only=True)
+
+    class Meta:
+        model = InterestAccrual
+        fields = ["id", "facility", "date", "principal", "rate_pct", "day_count", "amount"]
+        read_only_fields = fields
+
+
+class FeeReceiptSerializer(serializers.ModelSerializer):
+    organization = CodeRelatedField(queryset=Organization.objects.all())
+    amount = serializers.DecimalField(**POSITIVE_MONEY)
+    entry = serializers.CharField(source="entry.number", read_only=True)
+    source_type = serializers.CharField(max_length=32, required=False, default="fee")
+    source_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    memo = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = FeeReceipt
+        fields = ["id", "organization", "amount", "date", "memo", "source_type", "source_id", "entry", "created_at"]
+        read_only_fields = ["id", "entry", "created_at"]
+
+
+class PricePointSerializer(serializers.ModelSerializer):
+    material = CodeRelatedField(queryset=Material.objects.all())
+    usd_per_kg = serializers.DecimalField(min_value=Decimal("0"), **PRICE_FIELD)
+
+    class Meta:
+        model = PricePoint
+        fields = ["id", "material", "date", "usd_per_kg", "source", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators = []  # the service answers a duplicate with 409 and the field named
+
+
+class PriceImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV: material,date,usd_per_kg,source")
+    default_source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class PriceImportTextSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=5_000_000, trim_whitespace=False, help_text="The CSV itself: material,date,usd_per_kg,source"
+    )
+    default_source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class PriceImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=["month", "quarter"], default="month")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_to": ["Must be on or after date_from."]})
+        return attrs
+
+
+class StatementRowSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    opening_principal = serializers.DecimalField(**MONEY_FIELD)
+    disbursements = serializers.DecimalField(**MONEY_FIELD)
+    repayments = serializers.DecimalField(**MONEY_FIELD)
+    principal_adjustments = serializers.DecimalField(**MONEY_FIELD)
+    closing_principal = serializers.DecimalField(**MONEY_FIELD)
+    opening_interest_payable = serializers.DecimalField(**MONEY_FIELD)
+    interest_accrued = serializers.DecimalField(**MONEY_FIELD)
+    interest_paid = serializers.DecimalField(**MONEY_FIELD)
+    interest_adjustments = serializers.DecimalField(**MONEY_FIELD)
+    closing_interest_payable = serializers.DecimalField(**MONEY_FIELD)
+
+
+class StatementSerializer(serializers.Serializer):
+    facility = serializers.CharField(source="facility.code")
+    period = serializers.CharField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    rows = StatementRowSerializer(many=True)
+
+
+class ValuationQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, allow_null=True, default=None)
+    source = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MaterialValuationSerializer(serializers.Serializer):
+    material = serializers.CharField()
+    name = serializers.CharField()
+    quantity_kg = serializers.DecimalField(max_digits=18, decimal_places=3)
+    cost = serializers.DecimalField(**MONEY_FIELD)
+    average_cost_per_kg = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
+    market_price = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
+    price_date = serializers.DateField(allow_null=True)
+    price_source = serializers.CharField(allow_null=True)
+    market_value = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
+    floor_price = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
+    floor_value = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
+    unrealised_gain_loss = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
+
+
+class ValuationSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    source = serializers.CharField(allow_null=True)
+    materials = MaterialValuationSerializer(many=True)
+    total_cost = serializers.DecimalField(**MONEY_FIELD)
+    total_market_value = serializers.DecimalField(**MONEY_FIELD)
+    total_floor_value = serializers.DecimalField(**MONEY_FIELD)
+    total_unrealised_gain_loss = serializers.DecimalField(**MONEY_FIELD)
+    unpriced = serializers.ListField(child=serializers.CharField())

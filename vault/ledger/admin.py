@@ -1,0 +1,224 @@
+"""The journal in the admin: read-only entries with their lines, account balances, the trial
+balance, and CSV/XLSX downloads of exactly what the changelist's filters select."""
+
+from datetime import date
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Subquery, Sum
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
+from vault.ledger import selectors
+from vault.ledger.apis import csv_response, export_filename, xlsx_response
+from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
+from vault.ledger.models import Account, JournalEntry, JournalLine
+
+
+def _parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise IncorrectLookupParameters(f"{value!r} is not a date (YYYY-MM-DD).")
+
+
+class DateRangeFilter(admin.ListFilter):
+    """Entries dated from `date_from` to `date_to` (same names as the API's filters)."""
+
+    title = "date range"
+    template = "admin/ledger/date_range_filter.html"
+    parameters = ("date_from", "date_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def value(self, name: str) -> date | None:
+        return _parse_date(self.used_parameters.get(name))
+
+    def choices(self, changelist):
+        preserved = [(k, v) for k, v in changelist.params.items() if k not in self.parameters]
+        yield {
+            "preserved": preserved,
+            "date_from": self.used_parameters.get("date_from", ""),
+            "date_to": self.used_parameters.get("date_to", ""),
+            "clear_url": changelist.get_query_string(remove=list(self.parameters)),
+        }
+
+    def queryset(self, request, queryset):
+        if date_from := self.value("date_from"):
+            queryset = queryset.filter(date__gte=date_from)
+        if date_to := self.value("date_to"):
+            queryset = queryset.filter(date__lte=date_to)
+        return queryset
+
+
+class AccountFilter(admin.SimpleListFilter):
+    """Entries with a line on the account; the download then adds its running balance."""
+
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [(a.code, str(a)) for a in Account.objects.order_by("code")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(Exists(JournalLine.objects.filter(entry=OuterRef("pk"), account__code=self.value())))
+        return queryset
+
+
+class FacilityFilter(admin.SimpleListFilter):
+    """Entries touching any account of a facility (its sub-ledger)."""
+
+    title = "facility"
+    parameter_name = "facility"
+
+    def lookups(self, request, model_admin):
+        codes = Account.objects.exclude(subledger="").order_by("subledger").values_list("subledger", flat=True)
+        return [(code, code) for code in dict.fromkeys(codes)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                Exists(JournalLine.objects.filter(entry=OuterRef("pk"), account__subledger=self.value()))
+            )
+        return queryset
+
+
+class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = JournalLine
+    fields = ["account", "debit", "credit"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account")
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "date", "memo", "amount", "source_reference", "reverses", "posted_by"]
+    list_filter = [DateRangeFilter, AccountFilter, FacilityFilter, "source_type"]
+    list_select_related = ["posted_by", "reverses"]
+    search_fields = ["memo", "=source_id"]
+    readonly_fields = ["number", "date", "memo", "source_type", "source_id", "reverses", "posted_at", "posted_by"]
+    fields = readonly_fields
+    inlines = [JournalLineInline]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    ordering = ["-date", "-id"]
+    list_per_page = 50
+    change_list_template = "admin/ledger/journalentry/change_list.html"
+
+    def get_queryset(self, request):
+        debits = JournalLine.objects.filter(entry=OuterRef("pk")).order_by().values("entry").annotate(t=Sum("debit"))
+        return super().get_queryset(request).annotate(amount=Subquery(debits.values("t")[:1]))
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount(self, obj):
+        return obj.amount
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("export.csv", view(self.export_view), {"fmt": "csv"}, name="ledger_journalentry_export_csv"),
+            path("export.xlsx", view(self.export_view), {"fmt": "xlsx"}, name="ledger_journalentry_export_xlsx"),
+            path("trial-balance/", view(self.trial_balance_view), name="ledger_trial_balance"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        query = request.GET.urlencode()
+        suffix = f"?{query}" if query else ""
+        extra_context = {
+            **(extra_context or {}),
+            "export_csv_url": reverse("admin:ledger_journalentry_export_csv") + suffix,
+            "export_xlsx_url": reverse("admin:ledger_journalentry_export_xlsx") + suffix,
+            "trial_balance_url": reverse("admin:ledger_trial_balance"),
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def export_selection(self, request) -> LineExport:
+        """The lines of the entries the changelist shows with the same query string (filters,
+        search); with one account selected, only its lines, with a running balance."""
+        changelist = self.get_changelist_instance(request)
+        entries = changelist.get_queryset(request)
+        account = (
+            Account.objects.filter(code=request.GET.get("account")).first() if request.GET.get("account") else None
+        )
+        return LineExport(
+            account=account,
+            subledger=request.GET.get("facility") or None,
+            date_from=_parse_date(request.GET.get("date_from")),
+            date_to=_parse_date(request.GET.get("date_to")),
+            entries=entries,
+        )
+
+    def export_view(self, request, fmt: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            selection = self.export_selection(request)
+        except IncorrectLookupParameters as exc:
+            raise PermissionDenied(str(exc))
+        if fmt == "xlsx":
+            return xlsx_response(lines_xlsx(selection), export_filename(selection, "xlsx"))
+        return csv_response(lines_csv(selection), export_filename(selection, "csv"))
+
+    def trial_balance_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        as_of = None
+        error = ""
+        try:
+            as_of = _parse_date(request.GET.get("as_of"))
+        except IncorrectLookupParameters as exc:
+            error = str(exc)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Trial balance",
+            "opts": self.model._meta,
+            "as_of": as_of,
+            "error": error,
+            "report": selectors.trial_balance(as_of=as_of),
+        }
+        return TemplateResponse(request, "admin/ledger/trial_balance.html", context)
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Accounts are opened by the services (the chart, each facility); never edited here."""
+
+    list_display = ["code", "name", "type", "subledger", "debits", "credits", "balance", "is_active"]
+    list_filter = ["type", "subledger", "is_active"]
+    search_fields = ["code", "name"]
+
+    def get_queryset(self, request):
+        return selectors.accounts_with_balances()
+
+    @admin.display(description="Debits")
+    def debits(self, obj):
+        return obj.debits
+
+    @admin.display(description="Credits")
+    def credits(self, obj):
+        return obj.credits
+
+    @admin.display(description="Balance (normal side)")
+    def balance(self, obj):
+        return selectors.normal_balance(obj, obj.debits, obj.credits)

@@ -1,0 +1,223 @@
+"""Ledger API: journal entries (read; finance posts manual entries and reversals), account
+balances, the trial balance and the journal downloads. Routed from vault/financing/urls.py."""
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vault.accounts.roles import Role
+from vault.ledger import selectors, services
+from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
+from vault.ledger.filters import JournalEntryFilter
+from vault.ledger.models import JournalEntry
+from vault.ledger.serializers import (
+    AccountBalanceSerializer,
+    AsOfSerializer,
+    EntryReverseSerializer,
+    JournalEntrySerializer,
+    LedgerExportQuerySerializer,
+    ManualEntrySerializer,
+    TrialBalanceSerializer,
+)
+
+FINANCE_WRITERS = (Role.FINANCE,)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Balances up to and including this date.")
+
+
+class FileRenderer(BaseRenderer):
+    """Lets clients ask for the file type (Accept: text/csv) without a 406; errors stay JSON."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+class CsvRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XlsxRenderer(FileRenderer):
+    media_type = XLSX_TYPE
+    format = "xlsx"
+
+
+class FileDownloadMixin:
+    """For views that answer with a file: any Accept header (or `?format=`) gets the file, and
+    errors are always JSON, with the one error shape of the API."""
+
+    file_renderer: type[FileRenderer] = CsvRenderer
+
+    def get_renderers(self):
+        return [JSONRenderer(), self.file_renderer()]
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def csv_response(chunks, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def xlsx_response(file, filename: str) -> FileResponse:
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class JournalEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The journal, newest first, each entry with its lines. Entries are never edited: finance
+    posts a manual entry (balanced lines) or reverses an entry."""
+
+    serializer_class = JournalEntrySerializer
+    filterset_class = JournalEntryFilter
+    ordering_fields = ["date", "id"]
+    write_roles = FINANCE_WRITERS
+
+    def get_queryset(self):
+        return selectors.entry_list()
+
+    @extend_schema(request=ManualEntrySerializer, responses={201: JournalEntrySerializer})
+    def create(self, request, *args, **kwargs):
+        data = ManualEntrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.entry_post(
+            date=data.validated_data["date"],
+            memo=data.validated_data["memo"],
+            lines=[
+                services.Line(account=line["account"].code, debit=line["debit"], credit=line["credit"])
+                for line in data.validated_data["lines"]
+            ],
+            source_type="manual",
+            by=request.user,
+        )
+        return Response(JournalEntrySerializer(self.get_queryset().get(pk=entry.pk)).data, status=201)
+
+    @extend_schema(request=EntryReverseSerializer, responses={201: JournalEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        """Post the mirror image of this entry, pointing at it. Once per entry (409 otherwise)."""
+        entry: JournalEntry = self.get_object()
+        data = EntryReverseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reversal = services.entry_reverse(
+            entry=entry,
+            date=data.validated_data.get("date") or timezone.localdate(),
+            memo=data.validated_data["memo"],
+            by=request.user,
+        )
+        return Response(JournalEntrySerializer(self.get_queryset().get(pk=reversal.pk)).data, status=201)
+
+
+class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+    """The chart of accounts with debits, credits and balance as of a date (`?as_of=`)."""
+
+    serializer_class = AccountBalanceSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[^/\x00]+"
+    filterset_fields = ["type", "subledger", "is_active"]
+    ordering_fields = ["code"]
+
+    def get_queryset(self):
+        params = AsOfSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.accounts_with_balances(as_of=params.validated_data["as_of"])
+
+    @extend_schema(parameters=[AS_OF])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[AS_OF])
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+
+class TrialBalanceApi(APIView):
+    """Every account's net balance in the debit or credit column; the totals are equal."""
+
+    @extend_schema(parameters=[AS_OF], responses=TrialBalanceSerializer)
+    def get(self, request):
+        params = AsOfSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        report = selectors.trial_balance(as_of=params.validated_data["as_of"])
+        return Response(
+            TrialBalanceSerializer(
+                {
+                    "as_of": report.as_of,
+                    "rows": report.rows,
+                    "total_debit": report.total_debit,
+                    "total_credit": report.total_credit,
+                    "balanced": report.balanced,
+                }
+            ).data
+        )
+
+
+def export_selection(query_params) -> LineExport:
+    params = LedgerExportQuerySerializer(data=query_params)
+    params.is_valid(raise_exception=True)
+    data = params.validated_data
+    return LineExport(
+        account=data.get("account"),
+        subledger=data.get("facility"),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+
+
+def export_filename(selection: LineExport, extension: str) -> str:
+    parts = ["journal"]
+    if selection.subledger:
+        parts.append(selection.subledger)
+    if selection.account is not None:
+        parts.append(selection.account.code)
+    if selection.date_from:
+        parts.append(f"from-{selection.date_from.isoformat()}")
+    if selection.date_to:
+        parts.append(f"to-{selection.date_to.isoformat()}")
+    return "_".join(parts) + f".{extension}"
+
+
+EXPORT_PARAMETERS = [
+    OpenApiParameter("facility", str, description="Facility code: entries touching its accounts."),
+    OpenApiParameter("account", str, description="Account code: its lines only, with a running balance."),
+    OpenApiParameter("date_from", OpenApiTypes.DATE),
+    OpenApiParameter("date_to", OpenApiTypes.DATE),
+]
+
+
+class LedgerCsvExportApi(FileDownloadMixin, APIView):
+    """Journal lines as CSV, streamed (flat memory however large the ledger)."""
+
+    @extend_schema(parameters=EXPORT_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request):
+        selection = export_selection(request.query_params)
+        return csv_response(lines_csv(selection), export_filename(selection, "csv"))
+
+
+class LedgerXlsxExportApi(FileDownloadMixin, APIView):
+    """Journal lines as an Excel workbook (openpyxl write-only mode)."""
+
+    file_renderer = XlsxRenderer
+
+    @extend_schema(parameters=EXPORT_PARAMETERS, responses={(200, XLSX_TYPE): OpenApiTypes.BINARY})
+    def get(self, request):
+        selection = export_selection(request.query_params)
+        return xlsx_response(lines_xlsx(selection), export_filename(selection, "xlsx"))

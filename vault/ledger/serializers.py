@@ -1,0 +1,124 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from vault.ledger.models import Account, JournalEntry, JournalLine
+from vault.ledger.selectors import normal_balance
+
+MONEY_FIELD = {"max_digits": 20, "decimal_places": 2}
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object named by its code. A code with a NUL character (which PostgreSQL text
+    cannot hold, so the lookup would fail with a 500) is simply not found."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
+class JournalLineSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.code", read_only=True)
+    account_name = serializers.CharField(source="account.name", read_only=True)
+
+    class Meta:
+        model = JournalLine
+        fields = ["id", "account", "account_name", "debit", "credit"]
+        read_only_fields = fields
+
+
+class JournalEntrySerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    source_reference = serializers.CharField(read_only=True)
+    posted_by = serializers.CharField(source="posted_by.username", read_only=True, default=None, allow_null=True)
+    lines = JournalLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = JournalEntry
+        fields = [
+            "id",
+            "number",
+            "date",
+            "memo",
+            "source_type",
+            "source_id",
+            "source_reference",
+            "reverses",
+            "posted_at",
+            "posted_by",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class LineInputSerializer(serializers.Serializer):
+    account = CodeRelatedField(queryset=Account.objects.filter(is_active=True))
+    debit = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY_FIELD)
+    credit = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY_FIELD)
+
+
+class ManualEntrySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    memo = serializers.CharField(max_length=300)
+    lines = LineInputSerializer(many=True, min_length=2)
+
+
+class EntryReverseSerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="Defaults to today.")
+    memo = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class AccountBalanceSerializer(serializers.ModelSerializer):
+    debits = serializers.DecimalField(read_only=True, **MONEY_FIELD)
+    credits = serializers.DecimalField(read_only=True, **MONEY_FIELD)
+    balance = serializers.SerializerMethodField(help_text="On the account's normal side (debit for assets, expenses).")
+
+    class Meta:
+        model = Account
+        fields = ["code", "name", "type", "subledger", "is_active", "debits", "credits", "balance"]
+        read_only_fields = fields
+
+    def get_balance(self, account) -> str:
+        return f"{normal_balance(account, account.debits, account.credits):.2f}"
+
+
+class AsOfSerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class LedgerExportQuerySerializer(serializers.Serializer):
+    facility = serializers.CharField(required=False, help_text="Facility code: entries touching its accounts.")
+    account = CodeRelatedField(queryset=Account.objects.all(), required=False, help_text="Account code.")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+    def validate_facility(self, value: str) -> str:
+        if not Account.objects.filter(subledger=value).exists():
+            raise serializers.ValidationError(f"No facility {value!r} in the ledger.")
+        return value
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_to": ["Must be on or after date_from."]})
+        return attrs
+
+
+class TrialBalanceRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    debit = serializers.DecimalField(**MONEY_FIELD)
+    credit = serializers.DecimalField(**MONEY_FIELD)
+
+
+class TrialBalanceSerializer(serializers.Serializer):
+    as_of = serializers.DateField(allow_null=True)
+    rows = TrialBalanceRowSerializer(many=True)
+    total_debit = serializers.DecimalField(**MONEY_FIELD)
+    total_credit = serializers.DecimalField(**MONEY_FIELD)
+    balanced = serializers.BooleanField()
