@@ -24,21 +24,6 @@ def _require_postgres(request):
         pytest.skip(message)
 
 
-@pytest.fixture(autouse=True)
-def _chart_of_accounts(request):
-    """Transactional tests flush every table, including the chart of accounts that a data
-    migration created; put it back so that postings find their accounts."""
-    marker = request.node.get_closest_marker("django_db")
-    if not (marker and marker.kwargs.get("transaction")) and "live_server" not in request.fixturenames:
-        return
-    request.getfixturevalue("transactional_db")
-    from vault.ledger.chart import SYSTEM_ACCOUNTS
-    from vault.ledger.models import Account
-
-    for code, name, type_ in SYSTEM_ACCOUNTS:
-        Account.objects.get_or_create(code=code, defaults={"name": name, "type": type_})
-
-
 @pytest.fixture
 def org_a(db):
     return OrganizationFactory(code="ORG-A", name="Org A Motors")
