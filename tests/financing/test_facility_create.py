@@ -49,6 +49,7 @@ def test_private_capital_opens_investor_capital_equity_account_and_no_rate(finan
         ({"currency": "EUR"}, "currency"),
         ({"day_count": "30/360"}, "day_count"),
         ({"code": "lower-case"}, "code"),
+        ({"kind": "private_capital", "interest_rate_pct": Decimal("5")}, "interest_rate_pct"),
     ],
 )
 def test_bad_terms_are_refused_with_the_field_named_and_nothing_written(finance, overrides, field):

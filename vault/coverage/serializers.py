@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from vault.accounts.models import Organization
@@ -14,6 +15,7 @@ DAYS_FIELD = {"max_digits": 9, "decimal_places": 1}
 PCT_FIELD = {"max_digits": 7, "decimal_places": 2}
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-07"})
 class MonthField(serializers.Field):
     """A month as `YYYY-MM`, stored as its first day."""
 
@@ -30,6 +32,8 @@ class MonthField(serializers.Field):
 
 
 # --- coverage figures (snapshots and scenario results share their fields) ---------------------------
+
+STATUS_HELP = "breach: below target; warning: target <= days < target x 1.2; ok; no-demand: unbounded."
 
 FIGURE_FIELDS = [
     "material",
@@ -50,6 +54,15 @@ FIGURE_FIELDS = [
 ]
 
 
+@extend_schema_field({"type": "string", "description": f"ok, warning, breach or no-demand ({STATUS_HELP})"})
+class ScenarioStatusField(serializers.ChoiceField):
+    """The snapshot's status values, documented inline so that the schema has one status enum
+    for coverage (on the snapshot) rather than two colliding ones."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Status.choices, **kwargs)
+
+
 class SnapshotSerializer(serializers.ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     forward_days = serializers.DecimalField(
@@ -58,6 +71,7 @@ class SnapshotSerializer(serializers.ModelSerializer):
     trailing_days = serializers.DecimalField(
         allow_null=True, help_text="null: nothing released in the window.", read_only=True, **DAYS_FIELD
     )
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True, help_text=STATUS_HELP)
 
     class Meta:
         model = CoverageSnapshot
@@ -79,7 +93,7 @@ class ScenarioResultSerializer(serializers.Serializer):
     depletion_date = serializers.DateField(allow_null=True)
     trailing_days = serializers.DecimalField(allow_null=True, **DAYS_FIELD)
     target_days = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=Status.choices)
+    status = ScenarioStatusField()
     released_in_window = serializers.DecimalField(**QUANTITY_FIELD)
     trailing_window_days = serializers.IntegerField()
     mining_shares = serializers.SerializerMethodField()
@@ -121,6 +135,8 @@ class ScenarioSerializer(serializers.Serializer):
 
 
 class RunSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="completed: the run and its snapshots were stored.")
+
     class Meta:
         model = CoverageRun
         fields = [

@@ -164,6 +164,8 @@ def facility_create(
         raise InvalidInput("Maturity comes on or after the end of the availability period.", field="maturity_date")
     if kind == Facility.Kind.LOAN and interest_rate_pct is None:
         raise InvalidInput("A loan needs an annual interest rate.", field="interest_rate_pct")
+    if kind == Facility.Kind.PRIVATE_CAPITAL and interest_rate_pct is not None:
+        raise InvalidInput("Private capital bears no interest rate.", field="interest_rate_pct")
     rate = _rate(interest_rate_pct) if interest_rate_pct is not None else None
     if Facility.objects.filter(code=code).exists():
         raise InvalidInput(f"Facility code {code} is already taken.", field="code")
