@@ -114,7 +114,7 @@ def test_an_outbox_recheck_runs_once_however_often_delivered(stocked, material):
 
 
 @pytest.fixture
-def redis_worker_app():
+def redis_worker_app(monkeypatch):
     """The project's Celery app pointed at Redis db 14, not eager, restored afterwards."""
     from celery.signals import task_postrun
 
@@ -128,19 +128,21 @@ def redis_worker_app():
         "CELERY_RESULT_BACKEND": None,
     }
     saved = {key: app.conf.get(key) for key in overrides}
-    app.conf.update(overrides)
-    assert app.conf.broker_url == REDIS_URL and not app.conf.task_always_eager
-    app._pool = None
-    app.amqp._producer_pool = None
 
     def close_connections(**kwargs):
         # The worker thread's own database connections: closed so the test database can be
         # flushed and dropped.
         connections.close_all()
 
-    task_postrun.connect(close_connections, weak=False)
-    app.control.purge()
+    # Celery reads CELERY_BROKER_URL from the environment before its settings (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", REDIS_URL)
     try:
+        app.conf.update(overrides)
+        app._pool = None
+        app.amqp._producer_pool = None
+        assert app.conf.broker_url == REDIS_URL and not app.conf.task_always_eager
+        task_postrun.connect(close_connections, weak=False)
+        app.control.purge()
         yield app
     finally:
         task_postrun.disconnect(close_connections)

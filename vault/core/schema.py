@@ -41,7 +41,7 @@ def add_error_responses(result, generator, request, public):
             has_path = any(p.get("in") == "path" for p in params)
             writes = method != "get"
             codes = set()
-            if writes or has_query:
+            if writes or has_query or has_path:
                 codes.add("400")
             if path in PUBLIC_PATHS:
                 codes.add("429")

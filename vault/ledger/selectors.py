@@ -31,14 +31,6 @@ def account_balance(*, code: str, as_of: date | None = None) -> Decimal:
     return balance.quantize(CENT)
 
 
-def account_list_with_balances(*, as_of: date | None = None, subledger: str | None = None) -> QuerySet[Account]:
-    """`accounts_with_balances`, optionally narrowed to one sub-ledger (a facility's accounts)."""
-    accounts = accounts_with_balances(as_of=as_of)
-    if subledger:
-        accounts = accounts.filter(subledger=subledger)
-    return accounts
-
-
 def normal_balance(account: Account, debits: Decimal, credits: Decimal) -> Decimal:
     """The balance on the account's normal side: debits - credits for assets and expenses."""
     return (debits - credits if account.debit_normal else credits - debits).quantize(CENT)
@@ -98,7 +90,3 @@ def entry_list() -> QuerySet[JournalEntry]:
         .order_by("-date", "-id")
         .prefetch_related(Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("id")))
     )
-
-
-def entries_for_source(*, source_type: str, source_id: int) -> QuerySet[JournalEntry]:
-    return JournalEntry.objects.filter(source_type=source_type, source_id=source_id).order_by("id")
