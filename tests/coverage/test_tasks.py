@@ -127,7 +127,14 @@ def redis_worker_app(monkeypatch):
         "CELERY_BROKER_TRANSPORT_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         "CELERY_RESULT_BACKEND": None,
     }
-    saved = {key: app.conf.get(key) for key in overrides}
+    # The effective values (Celery keeps keys lower-case, so app.conf.get("CELERY_...") is None).
+    saved = {
+        "CELERY_BROKER_URL": app.conf.broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": app.conf.task_always_eager,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": app.conf.broker_transport_options,
+        "CELERY_RESULT_BACKEND": app.conf.result_backend,
+    }
+    assert saved["CELERY_TASK_ALWAYS_EAGER"] is True
 
     def close_connections(**kwargs):
         # The worker thread's own database connections: closed so the test database can be
@@ -149,6 +156,7 @@ def redis_worker_app(monkeypatch):
         if app._pool is not None:
             app.pool.force_close_all()
         app.conf.update(saved)
+        assert app.conf.task_always_eager is True
         app._pool = None
         app.amqp._producer_pool = None
 
