@@ -33,7 +33,7 @@ run: seed
 
 test: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run -v1
-	$(BIN)/pytest -n 2 --dist loadfile -p no:randomly $(PYTEST_ARGS)
+	$(BIN)/pytest --ds=config.settings.test -n 2 --dist loadfile -p no:randomly $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
