@@ -1,5 +1,6 @@
 """The manufacturers' portal, with Django's test client and a session login."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -75,12 +76,14 @@ def test_dashboard_mentions_an_active_disruption(portal, manager, material, worl
     assert "Port strike." in portal.get("/portal/").content.decode()
 
 
-def test_form_has_a_label_for_every_input(portal, world):
+def test_form_has_a_label_for_every_input(portal, world, material):
     html = portal.get("/portal/requests/new/").content.decode()
     for name in ("material", "quantity", "needed_by", "priority", "replenish_by", "justification"):
         assert f'<label for="id_{name}">' in html
         assert f'id="id_{name}"' in html
-    assert "GA" not in html  # only entitled materials are offered
+    select = re.search(r'<select name="material"[^>]*>(.*?)</select>', html, re.S).group(1)
+    offered = re.findall(r"<option[^>]*>([^<]*)</option>", select)
+    assert offered == ["Choose a material", str(material)]  # only entitled materials, never ORG-B's GA
 
 
 def test_create_and_submit_from_the_form(portal, maker_a, world, material):
