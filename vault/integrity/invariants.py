@@ -19,7 +19,7 @@ LIMIT = 20
 class Check:
     name: str
     description: str
-    sql: str
+    sql: str | Callable[[str], str]  # SQL, or a function of the database vendor returning it
     message: Callable[[tuple], str]
     needs: tuple[str, ...] = ()  # app labels whose tables the check reads
 
@@ -139,6 +139,7 @@ def run_checks(names: list[str] | None = None) -> dict[str, list[str]]:
                 continue
             if not all(apps.is_installed(f"vault.{label}") for label in check.needs):
                 continue
-            cursor.execute(f"{check.sql} LIMIT {LIMIT}")
+            sql = check.sql(connection.vendor) if callable(check.sql) else check.sql
+            cursor.execute(f"{sql} LIMIT {LIMIT}")
             results[check.name] = [check.message(row) for row in cursor.fetchall()]
     return results

@@ -1,0 +1,40 @@
+"""The drawdown invariants `vault_check` verifies (registered with vault.integrity)."""
+
+from vault.drawdowns.models import DrawdownRequest
+from vault.drawdowns.services import ALLOWED
+from vault.integrity.invariants import Check, register
+
+Status = DrawdownRequest.Status
+
+
+def _history_sql(vendor: str) -> str:
+    pairs = [("", Status.DRAFT.value)] + [(a, b) for a, targets in ALLOWED.items() for b in sorted(targets)]
+    allowed = " OR ".join(f"(from_status = '{a}' AND to_status = '{b}')" for a, b in pairs)
+    return f"""
+        WITH t AS (
+            SELECT request_id, id, from_status, to_status,
+                   LAG(to_status) OVER (PARTITION BY request_id ORDER BY id) AS previous,
+                   ROW_NUMBER() OVER (PARTITION BY request_id ORDER BY id DESC) AS from_last
+              FROM drawdowns_drawdowntransition
+        )
+        SELECT r.id, r.status, 'its last transition leads to ' || COALESCE(t.to_status, 'nothing')
+          FROM drawdowns_drawdownrequest r LEFT JOIN t ON t.request_id = r.id AND t.from_last = 1
+         WHERE t.to_status IS NULL OR t.to_status <> r.status
+        UNION ALL
+        SELECT t.request_id, r.status,
+               'transition ' || t.id || ' goes from ' || COALESCE(NULLIF(t.from_status, ''), 'nothing')
+               || ' to ' || t.to_status || ' after ' || COALESCE(t.previous, 'nothing')
+          FROM t JOIN drawdowns_drawdownrequest r ON r.id = t.request_id
+         WHERE t.from_status <> COALESCE(t.previous, '') OR NOT ({allowed})
+        """
+
+
+register(
+    Check(
+        "request_state_explained_by_history",
+        "each drawdown request's status is where its transitions, each an allowed one, lead",
+        _history_sql,
+        lambda r: f"drawdown request DR-{r[0]} ({r[1]}): {r[2]}",
+        ("drawdowns",),
+    )
+)
