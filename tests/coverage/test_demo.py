@@ -4,6 +4,7 @@ from django.core.management import call_command
 from vault.coverage.demo import BACKFILL_DAYS, BACKFILL_TRIGGER, SOURCE
 from vault.coverage.models import Alert, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
 from vault.coverage.selectors import snapshot_latest_list
+from vault.integrity.invariants import run_checks
 
 
 @pytest.fixture
@@ -42,3 +43,7 @@ def test_demo_is_idempotent(demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert (CoverageRun.objects.count(), ForecastVersion.objects.count(), Inbound.objects.count()) == counts
+
+
+def test_demo_data_passes_every_invariant_check(demo):
+    assert {name: lines for name, lines in run_checks().items() if lines} == {}
