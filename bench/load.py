@@ -3,9 +3,12 @@ process on loopback, then `vault_check`.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vault_load \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/3 \
-    .venv/bin/python bench/load.py [--clients 32] [--seconds 30] [--web-workers 4]
+    .venv/bin/python bench/load.py [--clients 32] [--seconds 30] [--think-ms 500] [--web-workers 4]
 
-Mix per client loop: read positions (40%), read coverage (25%), create and submit a drawdown
+Each client is a user who acts, then thinks for a random time (exponential, mean --think-ms;
+0 makes every client fire its next request the moment the last one answers, which measures
+saturation: the most the machine serves, with latency set by the queue). Mix per client loop:
+read positions (40%), read coverage (25%), create and submit a drawdown
 request as a manufacturer (20%), approve the oldest submitted request as a manager (15%), all
 on the same materials. Prints throughput, p50/p99 latency per action and overall, the count of
 each status, then runs `manage.py vault_check`. Targets: zero 5xx, zero invariant violations,
@@ -105,7 +108,7 @@ def prepare() -> dict:
     return tokens
 
 
-def start_servers(port: int, web_workers: int) -> list[subprocess.Popen]:
+def start_servers(port: int, web_workers: int, threads: int) -> list[subprocess.Popen]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -127,7 +130,7 @@ def start_servers(port: int, web_workers: int) -> list[subprocess.Popen]:
             "-k",
             "gthread",
             "--threads",
-            "4",
+            str(threads),
             "--timeout",
             "60",
             "--log-level",
@@ -180,14 +183,15 @@ class Client:
         return status, data, elapsed
 
 
-def client_loop(port: int, tokens: dict, deadline: float, seed: int, out: list) -> None:
+def client_loop(port: int, tokens: dict, deadline: float, seed: int, out: list, think_s: float) -> None:
     rng = random.Random(seed)
     client = Client(port)
     maker = tokens["makers"][seed % len(tokens["makers"])]
     manager = tokens["manager"]
-    today = time.strftime("%Y-%m-%d")
     later = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
     while time.time() < deadline:
+        if think_s:
+            time.sleep(rng.expovariate(1 / think_s))
         material = rng.choice(MATERIALS)
         pick = rng.random()
         if pick < 0.40:
@@ -218,14 +222,13 @@ def client_loop(port: int, tokens: dict, deadline: float, seed: int, out: list) 
                 target = rng.choice(results)["id"]
                 status, _, t = client.call("POST", f"/api/v1/drawdown-requests/{target}/approve/", manager, {})
                 out.append(("approve", status, t))
-    del today
 
 
-def load_process(port: int, tokens: dict, clients: int, seconds: float, queue) -> None:
+def load_process(port: int, tokens: dict, clients: int, seconds: float, think_s: float, queue) -> None:
     deadline = time.time() + seconds
     results: list = []
     threads = [
-        threading.Thread(target=client_loop, args=(port, tokens, deadline, n, results), daemon=True)
+        threading.Thread(target=client_loop, args=(port, tokens, deadline, n, results, think_s), daemon=True)
         for n in range(clients)
     ]
     for thread in threads:
@@ -267,7 +270,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--think-ms", type=float, default=500, help="mean think time per client; 0: saturation")
     parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL=postgres://... (the load benchmark runs on PostgreSQL).")
@@ -276,16 +281,16 @@ def main() -> int:
     print("preparing data (migrate, seed_demo, load participants)...", flush=True)
     tokens = prepare()
     port = _free_port()
-    servers = start_servers(port, args.web_workers)
+    servers = start_servers(port, args.web_workers, args.threads)
     try:
         print(
-            f"load: {args.clients} clients for {args.seconds:.0f} s against 127.0.0.1:{port} "
-            f"({args.web_workers} gunicorn workers x 4 threads)",
+            f"load: {args.clients} clients for {args.seconds:.0f} s, think time {args.think_ms:.0f} ms, against "
+            f"127.0.0.1:{port} ({args.web_workers} gunicorn workers x {args.threads} threads)",
             flush=True,
         )
         queue = multiprocessing.get_context("spawn").Queue()
         loader = multiprocessing.get_context("spawn").Process(
-            target=load_process, args=(port, tokens, args.clients, args.seconds, queue)
+            target=load_process, args=(port, tokens, args.clients, args.seconds, args.think_ms / 1000, queue)
         )
         loader.start()
         results = queue.get(timeout=args.seconds + 120)

@@ -241,21 +241,24 @@ def drawdown_create(
         reference=reference or "",
     )
     DrawdownTransition.objects.create(request=request, from_status="", to_status=Status.DRAFT, by=by)
-    if submit:
-        _submit(request, by=by, agreement=agreement, comment="")
+    if submit:  # the terms were just checked under the same agreement lock
+        _submit(request, by=by, agreement=agreement, comment="", checked=True)
     return request
 
 
-def _submit(request: DrawdownRequest, *, by, agreement: ParticipationAgreement, comment: str) -> None:
+def _submit(
+    request: DrawdownRequest, *, by, agreement: ParticipationAgreement, comment: str, checked: bool = False
+) -> None:
     _require(request, Status.SUBMITTED)
-    _validate_terms(
-        agreement=agreement,
-        quantity=request.quantity,
-        needed_by=request.needed_by,
-        priority=request.priority,
-        replenish_by=request.replenish_by,
-        exclude_request_id=request.pk,
-    )
+    if not checked:
+        _validate_terms(
+            agreement=agreement,
+            quantity=request.quantity,
+            needed_by=request.needed_by,
+            priority=request.priority,
+            replenish_by=request.replenish_by,
+            exclude_request_id=request.pk,
+        )
     request.submitted_at = timezone.now()
     _record(request, to=Status.SUBMITTED, by=by, comment=comment, fields=("submitted_at",))
     outbox_enqueue(NOTIFY_MANAGERS, request_id=request.pk)
