@@ -2,6 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+admin.site.site_header = "Project Vault"
+admin.site.site_title = "Project Vault"
+admin.site.index_title = "Operations dashboard"
+
 api_v1 = [
     path("", include("vault.accounts.urls")),
     path("", include("vault.inventory.urls")),

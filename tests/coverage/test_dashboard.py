@@ -54,6 +54,10 @@ def test_admin_index_shows_the_dashboard_and_keeps_the_app_list(staff_client, ch
     assert [s["material"] for s in data["series"]] == ["TB-OX", "GA", "NDPR-OX"]
     assert data["series"][0]["target"] == 90 and data["series"][0]["warning"] == "108.0"
     assert len(data["labels"]) == 1 and len(data["series"][0]["points"]) == 1  # both checks ran today
+    # A concentration flag names the country that dominates (GA is all mined in China).
+    assert (
+        'title="CN holds 100% of the usable stock by country of mining, above the concentration limit">CN 100%<' in html
+    )
     # Open alerts.
     assert "Open alerts" in html and "TB-OX</li>" not in html
 
@@ -115,3 +119,9 @@ def test_admin_forecast_upload(staff_client, material):
 )
 def test_admin_lists_render(staff_client, checked, url):
     assert staff_client.get(url).status_code == 200
+
+
+def test_admin_is_branded_as_project_vault(staff_client):
+    html = staff_client.get("/admin/").content.decode()
+    assert "<title>Operations dashboard | Project Vault</title>" in html
+    assert "Project Vault</a></div>" in html or ">Project Vault</a>" in html

@@ -146,6 +146,20 @@ class CoverageSnapshot(models.Model):
     def __str__(self) -> str:
         return f"{self.material_id} {self.forward_days} d ({self.status})"
 
+    @property
+    def dominant_share(self) -> tuple[str, str, float] | None:
+        """(country, "mining" or "processing", share) of the largest single-country share; on a tie,
+        mining before processing."""
+        shares = [
+            (float(share), country, stage)
+            for stage, by_country in (("mining", self.mining_shares), ("processing", self.processing_shares))
+            for country, share in by_country.items()
+        ]
+        if not shares:
+            return None
+        share, country, stage = max(shares, key=lambda item: item[0])
+        return country, stage, share
+
 
 class Alert(models.Model):
     class Level(models.TextChoices):
