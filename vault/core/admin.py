@@ -1,9 +1,12 @@
 """Admin helpers shared by the apps."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.utils.functional import cached_property
+from simple_history.admin import SimpleHistoryAdmin
 
 
 class EstimatedCountPaginator(Paginator):
@@ -43,3 +46,16 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin whose revert page saves only for a user who may change the object.
+    django-simple-history checks only the view permission before saving the posted form, so a
+    role that may only read (an auditor) could overwrite a versioned row, its own user included."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and not self.has_change_permission(
+            request, self.get_object(request, unquote(object_id))
+        ):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)

@@ -5,9 +5,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
-from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline
+from vault.core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from vault.core.errors import DomainError
 from vault.coverage import services
 from vault.coverage.domain import Status
@@ -110,7 +109,7 @@ class InboundForm(forms.ModelForm):
 
 
 @admin.register(Inbound)
-class InboundAdmin(SimpleHistoryAdmin):
+class InboundAdmin(HistoryAdmin):
     form = InboundForm
     list_display = ["expected_date", "material", "quantity", "confirmed", "note", "created_by"]
     list_filter = ["confirmed", "material"]

@@ -34,7 +34,9 @@ CODE_REGEX = r"[A-Z0-9][A-Z0-9._-]*"  # Material.code's format: anything else is
 
 class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Current consumption forecasts (`?include_superseded=true` for every version's rows).
-    POST one row as JSON, or a CSV file as multipart field `file` (all or nothing)."""
+    POST one row as JSON, or a CSV file as multipart field `file` (all or nothing). A
+    manufacturer sees its own organization's rows and the totals (rows of no organization),
+    never another participant's forecast."""
 
     serializer_class = ForecastSerializer
     filterset_class = ForecastFilter
@@ -140,7 +142,7 @@ class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[OpenApiParameter("date_from", str), OpenApiParameter("date_to", str)],
     )
     @action(detail=True, methods=["get"], filterset_class=HistoryFilter, ordering_fields=["id", "as_of"])
-    def history(self, request, code=None):
+    def history(self, request, code=None, format=None):
         """Snapshots of one material, newest first."""
         material = self._material(code)
         queryset = self.filter_queryset(selectors.snapshot_history(material=material))
@@ -149,7 +151,7 @@ class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=ScenarioSerializer, responses=ScenarioResultSerializer(many=True))
     @action(detail=False, methods=["post"], filterset_class=None)
-    def scenario(self, request):
+    def scenario(self, request, format=None):
         """What if demand rises, inbound is cut, or extra drawdowns are approved? Returns the
         same figures as a check for each material; nothing is saved."""
         data = ScenarioSerializer(data=request.data)
@@ -172,7 +174,7 @@ class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=CheckSerializer, responses={201: RunSerializer})
     @action(detail=False, methods=["post"], filterset_class=None)
-    def check(self, request):
+    def check(self, request, format=None):
         """Run the coverage check now (all materials, or the given codes) and store its snapshots."""
         data = CheckSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -188,11 +188,15 @@ def material_visible(*, user, material: Material) -> bool:
 
 
 def forecast_list(*, user, include_superseded: bool = False) -> QuerySet[ConsumptionForecast]:
+    """Forecast rows `user` may read: a manufacturer sees, for the materials it holds, the
+    reserve-wide rows and its own organization's, never another participant's."""
     queryset = ConsumptionForecast.objects.select_related("material", "organization").order_by(
         "material__code", "month", "organization__code", "-version_id"
     )
     if not include_superseded:
         queryset = queryset.filter(superseded_by__isnull=True)
+    if is_manufacturer(user):
+        queryset = queryset.filter(Q(organization__isnull=True) | Q(organization_id=user.organization_id))
     return _narrow(queryset, user)
 
 

@@ -88,26 +88,26 @@ class DrawdownRequestViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=CommentSerializer, responses=DrawdownRequestDetailSerializer)
     @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
+    def submit(self, request, pk=None, format=None):
         data = _parse(CommentSerializer, request)
         return self._respond(services.drawdown_submit(request=self.get_object(), by=request.user, **data))
 
     @extend_schema(request=ApproveSerializer, responses=DrawdownRequestDetailSerializer)
     @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
+    def approve(self, request, pk=None, format=None):
         """Approve all requested, or `quantity` kg (partial); reserves stock oldest lots first."""
         data = _parse(ApproveSerializer, request)
         return self._respond(services.drawdown_approve(request=self.get_object(), by=request.user, **data))
 
     @extend_schema(request=RejectSerializer, responses=DrawdownRequestDetailSerializer)
     @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
+    def reject(self, request, pk=None, format=None):
         data = _parse(RejectSerializer, request)
         return self._respond(services.drawdown_reject(request=self.get_object(), by=request.user, **data))
 
     @extend_schema(request=CommentSerializer, responses=DrawdownRequestDetailSerializer)
     @action(detail=True, methods=["post"])
-    def fulfil(self, request, pk=None):
+    def fulfil(self, request, pk=None, format=None):
         """Issue the reserved stock and open the replenishment obligation."""
         data = _parse(CommentSerializer, request)
         obligation = services.drawdown_fulfil(request=self.get_object(), by=request.user, **data)
@@ -115,7 +115,7 @@ class DrawdownRequestViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=CommentSerializer, responses=DrawdownRequestDetailSerializer)
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, format=None):
         data = _parse(CommentSerializer, request)
         return self._respond(services.drawdown_cancel(request=self.get_object(), by=request.user, **data))
 
@@ -139,7 +139,7 @@ class EntitlementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
     @extend_schema(request=FeeReceiveSerializer, responses=EntitlementSerializer)
     @action(detail=True, methods=["post"])
-    def fee(self, request, pk=None):
+    def fee(self, request, pk=None, format=None):
         """Record the upfront fee as received (Dr cash / Cr fee income), once."""
         data = _parse(FeeReceiveSerializer, request)
         agreement = self.get_object()
@@ -161,7 +161,7 @@ class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=ReplenishSerializer, responses={201: ReplenishmentSerializer})
     @action(detail=True, methods=["post"])
-    def replenish(self, request, pk=None):
+    def replenish(self, request, pk=None, format=None):
         """Receive material in kind against the obligation (a new lot, against the receivable)."""
         data = _parse(ReplenishSerializer, request)
         replenishment = services.obligation_replenish(obligation=self.get_object(), by=request.user, **data)

@@ -12,9 +12,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from simple_history.admin import SimpleHistoryAdmin
 
-from vault.core.admin import ReadOnlyAdminMixin
+from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin
 from vault.core.errors import DomainError, InvalidInput
 from vault.financing import selectors, services
 from vault.financing.exports import statement_csv, statement_filename, statement_xlsx
@@ -110,7 +109,7 @@ class InterestRateInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(ServiceFormMixin, SimpleHistoryAdmin):
+class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
     list_display = [
         "code",
         "name",
@@ -270,7 +269,7 @@ class FacilityAdmin(ServiceFormMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Tranche)
-class TrancheAdmin(ServiceFormMixin, SimpleHistoryAdmin):
+class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
     list_display = ["id", "facility", "amount", "expected_date", "actual_date", "status", "purpose", "disburse_link"]
     list_filter = ["status", "facility"]
     list_select_related = ["facility"]

@@ -94,7 +94,7 @@ class FacilityViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyM
 
     @extend_schema(request=RateSetSerializer, responses={201: InterestRateSerializer})
     @action(detail=True, methods=["post"])
-    def rates(self, request, code=None):
+    def rates(self, request, code=None, format=None):
         """Add a rate change to the loan's schedule, in force from `effective_from`."""
         facility = self.get_object()
         data = RateSetSerializer(data=request.data)
@@ -166,13 +166,13 @@ class TrancheViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyMo
 
     @extend_schema(request=None, responses=TrancheSerializer)
     @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
+    def approve(self, request, pk=None, format=None):
         tranche: Tranche = self.get_object()
         return Response(TrancheSerializer(services.tranche_approve(tranche=tranche, by=request.user)).data)
 
     @extend_schema(request=TrancheDisburseSerializer, responses=TrancheSerializer)
     @action(detail=True, methods=["post"])
-    def disburse(self, request, pk=None):
+    def disburse(self, request, pk=None, format=None):
         """Disburse an approved tranche: Dr cash / Cr loan payable (or investor capital)."""
         tranche: Tranche = self.get_object()
         data = TrancheDisburseSerializer(data=request.data)
@@ -182,7 +182,7 @@ class TrancheViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyMo
 
     @extend_schema(request=TrancheCancelSerializer, responses=TrancheSerializer)
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, format=None):
         tranche: Tranche = self.get_object()
         data = TrancheCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -268,7 +268,7 @@ class PricePointViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnl
         responses={201: PriceImportResultSerializer},
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser, JSONParser])
-    def import_csv(self, request):
+    def import_csv(self, request, format=None):
         """Import prices from CSV (material,date,usd_per_kg,source), uploaded as `file` or sent as
         JSON `text`; all rows or none, bad rows named by line."""
         if "file" in request.FILES:

@@ -8,9 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, path, reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
-from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline
+from vault.core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from vault.core.errors import DomainError
 from vault.inventory import services
 from vault.inventory.forms import LotAddForm, LotChangeForm, MovementForm, MovementReverseForm, SiteForm
@@ -28,14 +27,14 @@ def _form_error(form, exc: DomainError) -> None:
 
 
 @admin.register(Material)
-class MaterialAdmin(SimpleHistoryAdmin):
+class MaterialAdmin(HistoryAdmin):
     list_display = ["code", "name", "form", "grade", "coverage_target_days", "price_floor"]
     list_filter = ["form"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Site)
-class SiteAdmin(SimpleHistoryAdmin):
+class SiteAdmin(HistoryAdmin):
     form = SiteForm
     list_display = ["code", "name", "country", "custodian", "capacity_kg"]
     list_filter = ["country"]
@@ -54,7 +53,7 @@ class MovementInline(ReadOnlyInline):
 
 
 @admin.register(Lot)
-class LotAdmin(SimpleHistoryAdmin):
+class LotAdmin(HistoryAdmin):
     list_display = [
         "lot_number",
         "material",

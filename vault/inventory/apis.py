@@ -64,7 +64,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=LotStatusSerializer, responses=LotSerializer)
     @action(detail=True, methods=["post"])
-    def status(self, request, pk=None):
+    def status(self, request, pk=None, format=None):
         """Put a lot in quarantine, mark it damaged, or make it available again."""
         lot = self.get_object()
         data = LotStatusSerializer(data=request.data)
@@ -116,7 +116,7 @@ class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=MovementReverseSerializer, responses={201: MovementSerializer})
     @action(detail=True, methods=["post"])
-    def reverse(self, request, pk=None):
+    def reverse(self, request, pk=None, format=None):
         """Post the opposite movement (both legs for a transfer) and reverse its journal entry."""
         movement: Movement = self.get_object()
         data = MovementReverseSerializer(data=request.data)

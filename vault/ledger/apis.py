@@ -112,7 +112,7 @@ class JournalEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 
     @extend_schema(request=EntryReverseSerializer, responses={201: JournalEntrySerializer})
     @action(detail=True, methods=["post"])
-    def reverse(self, request, pk=None):
+    def reverse(self, request, pk=None, format=None):
         """Post the mirror image of this entry, pointing at it. Once per entry (409 otherwise)."""
         entry: JournalEntry = self.get_object()
         data = EntryReverseSerializer(data=request.data)
