@@ -162,19 +162,28 @@ class Client:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def call(self, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict, float]:
+    def call(
+        self, method: str, path: str, token: str, body: dict | None = None, key: str | None = None
+    ) -> tuple[int, dict, float]:
         headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        if key:  # an Idempotency-Key makes sending the same request again safe
+            headers["Idempotency-Key"] = key
         payload = json.dumps(body) if body is not None else None
         start = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=payload, headers=headers)
-            response = self.conn.getresponse()
-            raw = response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            return 0, {}, time.perf_counter() - start
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=payload, headers=headers)
+                response = self.conn.getresponse()
+                raw = response.read()
+                status = response.status
+                break
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                # The server closes a keep-alive connection idle for a few seconds; like any HTTP
+                # client, send once more on a fresh connection (POSTs carry an Idempotency-Key).
+                if attempt == 2:
+                    return 0, {}, time.perf_counter() - start
         elapsed = time.perf_counter() - start
         try:
             data = json.loads(raw) if raw else {}
@@ -210,7 +219,8 @@ def client_loop(port: int, tokens: dict, deadline: float, seed: int, out: list, 
                 "replenish_by": later,
                 "submit": True,
             }
-            status, _, t = client.call("POST", "/api/v1/drawdown-requests/", maker, body)
+            key = f"load-{seed}-{rng.getrandbits(64):x}"
+            status, _, t = client.call("POST", "/api/v1/drawdown-requests/", maker, body, key=key)
             out.append(("submit request", status, t))
         else:
             status, data, t = client.call(
