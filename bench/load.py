@@ -219,7 +219,7 @@ def client_loop(port: int, tokens: dict, deadline: float, seed: int, out: list, 
                 "replenish_by": later,
                 "submit": True,
             }
-            key = f"load-{seed}-{rng.getrandbits(64):x}"
+            key = secrets.token_hex(16)  # new for every request of every run
             status, _, t = client.call("POST", "/api/v1/drawdown-requests/", maker, body, key=key)
             out.append(("submit request", status, t))
         else:
