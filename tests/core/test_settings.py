@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -104,3 +105,33 @@ def test_api_defaults():
     assert rest["COERCE_DECIMAL_TO_STRING"] is True
     assert rest["DEFAULT_PERMISSION_CLASSES"] == ["vault.accounts.permissions.RolePermission"]
     assert settings.SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] == "SIDECAR"
+
+
+def test_production_sends_the_security_headers():
+    script = (
+        "import json; from django.test import Client; c = Client(); "
+        "r = c.get('/admin/login/', secure=True, HTTP_HOST='vault.example'); "
+        "plain = c.get('/admin/login/', HTTP_HOST='vault.example'); "
+        "print(json.dumps({'status': r.status_code, 'headers': dict(r.headers), "
+        "'csrf_secure': bool(r.cookies['csrftoken']['secure']), "
+        "'plain': [plain.status_code, plain.headers.get('Location')]}))"
+    )
+    result = _manage(
+        "shell",
+        "-c",
+        script,
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="k7Qp2vXz9LmN4bRt8WcY1sDf6GhJ3kUe5AoPi0ZxCvBnM2qWeRtYuIoPaSdFgHjK",
+        DJANGO_ALLOWED_HOSTS="vault.example",
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    headers = seen["headers"]
+    assert seen["status"] == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert seen["csrf_secure"] is True
+    assert seen["plain"] == [301, "https://vault.example/admin/login/"]

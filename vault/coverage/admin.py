@@ -40,6 +40,9 @@ class ForecastVersionAdmin(admin.ModelAdmin):
 
     list_display = ["id", "created_at", "created_by", "source", "row_count", "superseded_count", "rows_link"]
     list_select_related = ["created_by"]
+    list_filter = ["created_by"]
+    search_fields = ["source", "note"]
+    date_hierarchy = "created_at"
     readonly_fields = ["created_at", "created_by", "source", "note", "row_count", "superseded_count"]
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -113,6 +116,7 @@ class InboundAdmin(HistoryAdmin):
     form = InboundForm
     list_display = ["expected_date", "material", "quantity", "confirmed", "note", "created_by"]
     list_filter = ["confirmed", "material"]
+    search_fields = ["material__code", "note"]
     list_select_related = ["material", "created_by"]
     date_hierarchy = "expected_date"
 
@@ -153,6 +157,7 @@ class SnapshotInline(ReadOnlyInline):
 class CoverageRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "as_of", "started_at", "finished_at", "trigger", "material_count", "alerts_opened"]
     list_filter = ["trigger"]
+    search_fields = ["trigger"]
     date_hierarchy = "started_at"
     inlines = [SnapshotInline]
     readonly_fields = [f.name for f in CoverageRun._meta.fields]
@@ -176,6 +181,7 @@ class CoverageSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "concentration_flagged", "material"]
     list_select_related = ["material"]
     paginator = EstimatedCountPaginator
+    search_fields = ["material__code"]
     show_full_result_count = False
     readonly_fields = [f.name for f in CoverageSnapshot._meta.fields]
 
@@ -195,6 +201,7 @@ class CoverageSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["material", "level_label", "opened_at", "resolved_at", "forward_days", "target_days", "notified_at"]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), "level", "material"]
+    search_fields = ["material__code", "material__name"]
     list_select_related = ["material"]
     readonly_fields = [f.name for f in Alert._meta.fields]
 

@@ -430,6 +430,7 @@ class DisruptionForm(forms.Form):
 class DisruptionEventAdmin(admin.ModelAdmin):
     list_display = ["id", "material_codes", "starts_on", "ends_on", "active_today", "reason", "declared_by"]
     list_filter = ["materials"]
+    search_fields = ["reason", "reference", "materials__code"]
     list_select_related = ["declared_by"]
     readonly_fields = ["materials", "starts_on", "ends_on", "reason", "reference", "declared_by", "declared_at"]
 
@@ -498,6 +499,7 @@ class ReplenishmentObligationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "material", "organization"]
     list_select_related = ["request", "organization", "material"]
+    search_fields = ["organization__code", "organization__name", "material__code"]
     readonly_fields = [f.name for f in ReplenishmentObligation._meta.fields]
     inlines = [ReplenishmentInline]
     ordering = ["status", "due_on", "id"]

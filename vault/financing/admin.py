@@ -366,6 +366,7 @@ class _MoneyRowAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 class RepaymentAdmin(_MoneyRowAdmin):
     list_display = ["id", "facility", "date", "amount", "memo", "created_by"]
     list_filter = ["facility"]
+    search_fields = ["facility__code", "memo"]
     date_hierarchy = "date"
     add_form = RepaymentForm
     add_title = "Record a repayment"
@@ -378,6 +379,7 @@ class RepaymentAdmin(_MoneyRowAdmin):
 class InterestPaymentAdmin(_MoneyRowAdmin):
     list_display = ["id", "facility", "date", "amount", "memo", "created_by"]
     list_filter = ["facility"]
+    search_fields = ["facility__code", "memo"]
     date_hierarchy = "date"
     add_form = InterestPaymentForm
     add_title = "Record an interest payment"
@@ -390,6 +392,7 @@ class InterestPaymentAdmin(_MoneyRowAdmin):
 class InterestAccrualAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["facility", "date", "principal", "rate_pct", "day_count", "amount"]
     list_filter = ["facility"]
+    search_fields = ["facility__code"]
     list_select_related = ["facility"]
     date_hierarchy = "date"
     show_full_result_count = False
@@ -399,6 +402,7 @@ class InterestAccrualAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class FeeReceiptAdmin(_MoneyRowAdmin):
     list_display = ["id", "organization", "date", "amount", "memo", "source_type", "source_id", "entry"]
     list_filter = ["organization", "source_type"]
+    search_fields = ["organization__code", "organization__name", "memo"]
     list_select_related = ["organization", "entry"]
     add_form = FeeForm
     add_title = "Record a fee received"

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from tqdm import tqdm
 
 from vault.accounts import demo as accounts_demo
 from vault.accounts.models import User
@@ -11,17 +12,23 @@ from vault.inventory import demo as inventory_demo
 class Command(BaseCommand):
     help = "Load demo organizations, users, materials, depots and lots (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+
+    def handle(self, *args, no_progress=False, **options):
         steps = [
             ("organizations and users", lambda: accounts_demo.seed()),
             ("materials, depots and lots", lambda: inventory_demo.seed(by=User.objects.get(username="manager"))),
         ]
         for extra in self._extra_steps():
             steps.append(extra)
-        for n, (label, step) in enumerate(steps, start=1):
-            self.stdout.write(f"[{n}/{len(steps)}] {label}")
+        # The bar goes to stderr (it redraws one line); each finished step is a line on stdout.
+        bar = tqdm(steps, desc="Demo data", unit=" steps", file=self.stderr._out, disable=no_progress)
+        for n, (label, step) in enumerate(bar, start=1):
+            bar.set_postfix_str(label)
             with transaction.atomic():
                 step()
+            self.stdout.write(f"[{n}/{len(steps)}] {label}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password vault-demo-2026):"))
         for username, role in [
             (u.username, u.role)
