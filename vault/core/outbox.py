@@ -2,8 +2,10 @@
 
 `outbox_enqueue("vault.x.tasks.notify", request_id=1)` inside a transaction stores the call; on
 commit it is sent to the broker. A broker outage loses nothing: `outbox_drain` resends what was
-not run. Tasks decorated with `@outbox_task` run their body at most once per message, whatever
-the number of deliveries (a row lock and `done_at`)."""
+not run. Tasks decorated with `@outbox_task` commit their body's database writes at most once
+per message, whatever the number of deliveries (a row lock and `done_at`, in the body's
+transaction). An e-mail sent by the body is at least once: if the worker dies after handing it
+to the mail server and before the commit, the redelivery sends it again."""
 
 from __future__ import annotations
 
