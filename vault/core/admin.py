@@ -8,6 +8,13 @@ from django.db import connection
 from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
 
+from vault.core.errors import DomainError
+
+
+def form_error(form, exc: DomainError) -> None:
+    """Show a service's error on the field it names (or on the form when it names none)."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
 
 class EstimatedCountPaginator(Paginator):
     """Counts at most `limit` rows (plus the PostgreSQL planner's estimate for an unfiltered

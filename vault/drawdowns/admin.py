@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline
+from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline, form_error
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
 from vault.drawdowns.forms import CommentForm, DateInput, PartialApprovalForm, RejectForm, ReplenishForm
@@ -34,10 +34,6 @@ from vault.inventory.models import Material
 
 Status = DrawdownRequest.Status
 REVIEW_PERMISSION = "drawdowns.change_drawdownrequest"
-
-
-def _form_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _service_form(
@@ -59,7 +55,7 @@ def _service_form(
         try:
             message = run(form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, message)
             return redirect(done_url)

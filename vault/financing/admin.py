@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin
+from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin, form_error
 from vault.core.errors import DomainError, InvalidInput
 from vault.financing import selectors, services
 from vault.financing.exports import statement_csv, statement_filename, statement_xlsx
@@ -44,10 +44,6 @@ from vault.financing.models import (
 from vault.ledger.apis import csv_response, xlsx_response
 
 
-def _form_error(form: forms.Form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 class ServiceFormMixin:
     """`add_view` shows `add_form` and calls `add_service(request, cleaned_data)`; a DomainError
     comes back as a form error, with nothing written."""
@@ -63,7 +59,7 @@ class ServiceFormMixin:
             try:
                 result = call(form.cleaned_data)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, success(result))
                 return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))

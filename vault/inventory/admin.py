@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, path, reverse
 from django.utils.html import format_html
 
-from vault.core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
+from vault.core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline, form_error
 from vault.core.errors import DomainError
 from vault.inventory import services
 from vault.inventory.forms import LotAddForm, LotChangeForm, MovementForm, MovementReverseForm, SiteForm
@@ -19,11 +19,6 @@ from vault.inventory.models import Lot, Material, Movement, Position, Site
 @lru_cache(maxsize=8)
 def _reverse_url_pattern(script_prefix: str) -> str:
     return reverse("admin:inventory_movement_reverse", args=[0])
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 @admin.register(Material)
@@ -200,7 +195,7 @@ class MovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 movement = services.movement_create(by=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(
                     request, f"Recorded {movement}. Lot {movement.lot} now holds {movement.balance_after} kg."
@@ -223,7 +218,7 @@ class MovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 reversal = services.movement_reverse(movement=movement, by=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, f"Reversed movement {movement.pk} with movement {reversal.pk}.")
                 return redirect("admin:inventory_movement_changelist")
