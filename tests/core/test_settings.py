@@ -4,9 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.settings import base
 
@@ -64,17 +62,6 @@ def test_default_database_is_sqlite_in_wal_mode_with_a_busy_timeout(monkeypatch,
     assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
-@pytest.mark.django_db
-def test_sqlite_connection_really_uses_wal():
-    if connection.vendor != "sqlite":
-        pytest.skip("the suite runs on PostgreSQL")
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode")
-        mode = cursor.fetchone()[0]
-    # The test database of SQLite may live in memory, where WAL does not apply.
-    assert mode == ("memory" if connection.is_in_memory_db() else "wal")
-
-
 def test_sqlite_file_database_uses_wal(tmp_path):
     script = (
         "import django; django.setup(); from django.db import connection;"
@@ -92,11 +79,19 @@ def test_sqlite_file_database_uses_wal(tmp_path):
     assert int(timeout) >= 5000
 
 
-def test_celery_defaults_to_the_filesystem_broker():
-    if os.environ.get("CELERY_BROKER_URL"):
-        pytest.skip("a broker is configured")
-    assert settings.CELERY_BROKER_URL == "filesystem://"
-    assert Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).is_dir()
+def test_celery_defaults_to_the_filesystem_broker(tmp_path):
+    script = (
+        "import django; django.setup(); from django.conf import settings; from pathlib import Path;"
+        "print(settings.CELERY_BROKER_URL);"
+        "print(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in']).is_dir())"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings.local", SQLITE_PATH=str(tmp_path / "v.sqlite3"))
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["filesystem://", "True"]
 
 
 def test_api_defaults():
