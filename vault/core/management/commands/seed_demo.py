@@ -22,13 +22,14 @@ class Command(BaseCommand):
         ]
         for extra in self._extra_steps():
             steps.append(extra)
-        # The bar goes to stderr (it redraws one line); each finished step is a line on stdout.
+        # A progress bar on stderr naming the step running; with --no-progress, a line per step.
         bar = tqdm(steps, desc="Demo data", unit=" steps", file=self.stderr._out, disable=no_progress)
         for n, (label, step) in enumerate(bar, start=1):
             bar.set_postfix_str(label)
             with transaction.atomic():
                 step()
-            self.stdout.write(f"[{n}/{len(steps)}] {label}")
+            if no_progress:
+                self.stdout.write(f"[{n}/{len(steps)}] {label}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password vault-demo-2026):"))
         for username, role in [
             (u.username, u.role)
