@@ -130,3 +130,24 @@ def test_production_sends_the_security_headers():
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert seen["csrf_secure"] is True
     assert seen["plain"] == [301, "https://vault.example/admin/login/"]
+
+
+def test_gunicorn_config_loads_with_the_app_and_reads_the_environment():
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings.test", WEB_CONCURRENCY="3", GUNICORN_THREADS="2")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--print-config", "config.wsgi"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    printed = {
+        name.strip(): value.strip()
+        for name, _, value in (line.partition("=") for line in result.stdout.splitlines())
+        if value
+    }
+    assert (printed["workers"], printed["threads"], printed["worker_class"]) == ("3", "2", "gthread")
+    assert printed["keepalive"] == "15" and printed["max_requests"] == "5000"
