@@ -187,13 +187,29 @@ def test_entitlement_add_goes_through_the_service(boss, org_a, material, manager
     assert "100.000" in listing
 
 
-def test_record_fee_action(boss, agreement_a):
-    boss.post(
+@pytest.mark.parametrize("role", ["manager", "finance"])
+def test_record_fee_action(request, role, agreement_a):
+    client = Client()
+    client.force_login(request.getfixturevalue(role))
+    client.post(
         "/admin/drawdowns/participationagreement/",
         {"action": "record_fee", "_selected_action": [agreement_a.pk]},
     )
     agreement_a.refresh_from_db()
     assert agreement_a.fee_received_at is not None
+
+
+def test_auditor_cannot_record_a_fee(auditor, agreement_a):
+    client = Client()
+    client.force_login(auditor)
+    page = client.get("/admin/drawdowns/participationagreement/").content.decode()
+    assert "record_fee" not in page
+    client.post(
+        "/admin/drawdowns/participationagreement/",
+        {"action": "record_fee", "_selected_action": [agreement_a.pk]},
+    )
+    agreement_a.refresh_from_db()
+    assert agreement_a.fee_received_at is None
 
 
 def test_declare_a_disruption(boss, material):

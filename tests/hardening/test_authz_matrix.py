@@ -343,7 +343,7 @@ ADMIN_MODELS = {
     "financing.feereceipt": AdminModel("fee", add=FINANCE),
     "financing.pricepoint": AdminModel("price_point", add=FINANCE, delete=FINANCE),
     "drawdowns.drawdownrequest": AdminModel("request_a", act=MANAGER),  # the review queue decides
-    "drawdowns.participationagreement": AdminModel("agreement_a", add=MANAGER, act=MANAGER),
+    "drawdowns.participationagreement": AdminModel("agreement_a", add=MANAGER, act=MANAGER | FINANCE),
     "drawdowns.disruptionevent": AdminModel("disruption", add=MANAGER),
     "drawdowns.replenishmentobligation": AdminModel("obligation_a", act=MANAGER),
     "coverage.forecastversion": AdminModel("forecast_version", add=MANAGER),  # an upload

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from vault.accounts.roles import Role
 from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline, form_error
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
@@ -375,7 +376,9 @@ class ParticipationAgreementAdmin(admin.ModelAdmin):
         return False
 
     def has_fee_permission(self, request) -> bool:
-        return request.user.has_perm("drawdowns.change_participationagreement")
+        """Managers and finance staff record fees, as in the API (it is a ledger posting)."""
+        user = request.user
+        return user.is_superuser or (user.is_active and user.role in {Role.MANAGER, Role.FINANCE})
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
