@@ -1,10 +1,12 @@
 import os
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import LotFactory, MaterialFactory, OrganizationFactory, SiteFactory, UserFactory
+from vault.drawdowns import services as drawdown_services
 
 
 def pytest_collection_modifyitems(config, items):
@@ -91,3 +93,31 @@ def other_site(db):
 def lot(material, site, manager):
     """A lot of 1,000 kg at 50 USD/kg, received through the service."""
     return LotFactory(material=material, site=site, initial_quantity="1000", by=manager)
+
+
+@pytest.fixture
+def agreement_a(org_a, material, manager):
+    """ORG-A: 500 kg of NDPR-OX at 80 USD/kg, 90-day window, 5% premium, 1,000 USD fee."""
+    return drawdown_services.agreement_create(
+        by=manager,
+        organization=org_a,
+        material=material,
+        quantity=Decimal("500"),
+        locked_price=Decimal("80"),
+        replenishment_days=90,
+        premium_pct=Decimal("5"),
+        upfront_fee=Decimal("1000"),
+    )
+
+
+@pytest.fixture
+def agreement_b(org_b, material, manager):
+    return drawdown_services.agreement_create(
+        by=manager,
+        organization=org_b,
+        material=material,
+        quantity=Decimal("300"),
+        locked_price=Decimal("90"),
+        replenishment_days=60,
+        premium_pct=Decimal("2.5"),
+    )

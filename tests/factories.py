@@ -1,15 +1,21 @@
 """factory_boy factories. Lots are created through the inventory service so that their
 quantity always comes from a receipt movement, as in production."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from vault.accounts.models import Organization, User
 from vault.inventory.models import Lot, Material, Site
 from vault.inventory.services import lot_create
+
+
+def days(n: int) -> date:
+    """Today (in Vault's time zone) plus `n` days."""
+    return timezone.localdate() + timedelta(days=n)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

@@ -1,10 +1,8 @@
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from tests.factories import MaterialFactory
+from tests.factories import MaterialFactory, days  # noqa: F401 - days: used by the tests
 from vault.drawdowns import services
 from vault.drawdowns.models import (
     DrawdownRequest,
@@ -17,38 +15,6 @@ from vault.drawdowns.models import (
 from vault.inventory.models import Lot, Movement, Position, value_at_cost
 from vault.ledger.models import JournalEntry
 from vault.ledger.selectors import account_balance
-
-
-def days(n: int):
-    return timezone.localdate() + timedelta(days=n)
-
-
-@pytest.fixture
-def agreement_a(org_a, material, manager):
-    """ORG-A: 500 kg of NDPR-OX at 80 USD/kg, 90-day window, 5% premium, 1,000 USD fee."""
-    return services.agreement_create(
-        by=manager,
-        organization=org_a,
-        material=material,
-        quantity=Decimal("500"),
-        locked_price=Decimal("80"),
-        replenishment_days=90,
-        premium_pct=Decimal("5"),
-        upfront_fee=Decimal("1000"),
-    )
-
-
-@pytest.fixture
-def agreement_b(org_b, material, manager):
-    return services.agreement_create(
-        by=manager,
-        organization=org_b,
-        material=material,
-        quantity=Decimal("300"),
-        locked_price=Decimal("90"),
-        replenishment_days=60,
-        premium_pct=Decimal("2.5"),
-    )
 
 
 @pytest.fixture

@@ -3,16 +3,15 @@ production; each function returns what the tests assert on."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
 
-from tests.factories import LotFactory, MaterialFactory
+from tests.factories import LotFactory, MaterialFactory, days
 from tests.financing.factories import disbursed_tranche, make_facility, make_private_capital
 from vault.coverage import services as coverage_services
 from vault.coverage.domain import month_start, next_month
-from vault.drawdowns import services as drawdown_services
 
 PASSWORD = "pass-w0rd!"
 
@@ -23,32 +22,6 @@ def login_portal(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/portal/")
-
-
-def days(n: int) -> date:
-    return timezone.localdate() + timedelta(days=n)
-
-
-def entitlements(*, manager, material, org_a, org_b) -> None:
-    """ORG-A may draw 500 kg of `material` (80 USD/kg, 90-day window), ORG-B 300 kg."""
-    drawdown_services.agreement_create(
-        by=manager,
-        organization=org_a,
-        material=material,
-        quantity=Decimal("500"),
-        locked_price=Decimal("80"),
-        replenishment_days=90,
-        premium_pct=Decimal("5"),
-    )
-    drawdown_services.agreement_create(
-        by=manager,
-        organization=org_b,
-        material=material,
-        quantity=Decimal("300"),
-        locked_price=Decimal("90"),
-        replenishment_days=60,
-        premium_pct=Decimal("2.5"),
-    )
 
 
 def flat_forecast(material, *, per_month: str, by, months: int = 24) -> None:

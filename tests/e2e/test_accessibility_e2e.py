@@ -13,7 +13,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.e2e.conftest import login_admin
-from tests.e2e.helpers import coverage_history, days, entitlements, facilities, login_portal
+from tests.e2e.helpers import coverage_history, facilities, login_portal
+from tests.factories import days
 from vault.drawdowns import services
 from vault.drawdowns.models import DrawdownRequest
 
@@ -47,9 +48,8 @@ def assert_accessible(page, where: str) -> None:
 
 
 @pytest.fixture
-def portal_world(lot, manager, material, org_a, org_b, maker_a):
+def portal_world(lot, manager, material, agreement_a, agreement_b, maker_a):
     """ORG-A entitled to 500 kg of NDPR-OX; one request fulfilled (an open obligation), one submitted."""
-    entitlements(manager=manager, material=material, org_a=org_a, org_b=org_b)
     drawn = services.drawdown_create(
         by=maker_a, material=material, quantity="100", needed_by=days(10), replenish_by=days(40), submit=True
     )

@@ -4,7 +4,8 @@ the review-queue and facility-headroom panels show their figures."""
 import pytest
 
 from tests.e2e.conftest import login_admin
-from tests.e2e.helpers import coverage_history, days, entitlements, facilities
+from tests.e2e.helpers import coverage_history, facilities
+from tests.factories import days
 from vault.drawdowns import services as drawdown_services
 from vault.drawdowns.models import DrawdownRequest
 
@@ -25,9 +26,8 @@ CANVAS_PIXELS = """() => {
 
 
 @pytest.fixture
-def dashboard_data(lot, manager, finance, material, site, org_a, org_b, maker_a, maker_b):
+def dashboard_data(lot, manager, finance, material, site, agreement_a, agreement_b, maker_a, maker_b):
     coverage_history(manager=manager, material=material, site=site)
-    entitlements(manager=manager, material=material, org_a=org_a, org_b=org_b)
     for user, quantity, priority in [(maker_a, "100", "defense-rated"), (maker_b, "40", "routine")]:
         drawdown_services.drawdown_create(
             by=user,

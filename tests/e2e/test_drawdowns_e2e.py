@@ -6,16 +6,16 @@ import re
 import pytest
 
 from tests.e2e.conftest import login_admin
-from tests.e2e.helpers import days, entitlements, login_portal
+from tests.e2e.helpers import login_portal
+from tests.factories import days
 from vault.drawdowns.models import DrawdownRequest, DrawdownTransition
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def world(lot, manager, material, org_a, org_b, maker_a, maker_b):
+def world(lot, agreement_a, agreement_b, maker_a, maker_b):
     """1,000 kg of NDPR-OX in stock; ORG-A entitled to 500 kg, ORG-B to 300 kg."""
-    entitlements(manager=manager, material=material, org_a=org_a, org_b=org_b)
 
 
 def test_request_submitted_in_the_portal_is_approved_in_the_admin(new_page, world, maker_a, manager, material):

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.drawdowns.conftest import agreement_a, make_request  # noqa: F401 - fixtures
+from tests.drawdowns.conftest import make_request  # noqa: F401 - a fixture
 from tests.financing.factories import disbursed_tranche, make_facility
 from tests.integrity.test_vault_check import _bypass_triggers, _failing, _sql
 from vault.drawdowns import services as drawdowns
