@@ -228,3 +228,17 @@ def test_stylesheet_file_exists():
     from django.contrib.staticfiles import finders
 
     assert finders.find("portal/portal.css")
+
+
+def test_quantities_and_prices_are_grouped_by_thousands(portal, maker_a, manager, org_a, other_material, stocked):
+    services.agreement_create(
+        by=manager,
+        organization=org_a,
+        material=other_material,
+        quantity=Decimal("12500"),
+        locked_price=Decimal("1620.5"),
+        replenishment_days=90,
+    )
+    html = portal.get("/portal/").content.decode()
+    assert "<strong>12,500.000</strong>" in html
+    assert "1,620.5000" in html
