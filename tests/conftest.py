@@ -26,6 +26,20 @@ def _require_postgres(request):
         pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_sessions(django_db_setup, django_db_blocker):
+    """Threads and subprocesses of some tests (live servers, workers) can still hold a database
+    session for a moment when the run ends; end them, so that the test database is dropped."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture
 def org_a(db):
     return OrganizationFactory(code="ORG-A", name="Org A Motors")

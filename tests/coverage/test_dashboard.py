@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import LotFactory, MaterialFactory
 from vault.coverage import services
-from vault.coverage.models import ConsumptionForecast, ForecastVersion
+from vault.coverage.models import ConsumptionForecast, CoverageRun, ForecastVersion
 from vault.coverage.selectors import dashboard_data
 
 
@@ -125,3 +125,28 @@ def test_admin_is_branded_as_project_vault(staff_client):
     html = staff_client.get("/admin/").content.decode()
     assert "<title>Operations dashboard | Project Vault</title>" in html
     assert "Project Vault</a></div>" in html or ">Project Vault</a>" in html
+
+
+def test_manager_checks_coverage_now_from_the_dashboard(staff_client, checked):
+    before = CoverageRun.objects.count()
+    page = staff_client.get("/admin/").content.decode()
+    assert 'action="/admin/coverage/coveragerun/check/"' in page and "Check coverage now" in page
+    response = staff_client.post("/admin/coverage/coveragerun/check/", {"next": "/admin/"}, follow=True)
+    assert response.redirect_chain == [("/admin/", 302)]
+    assert CoverageRun.objects.count() == before + 1
+    run = CoverageRun.objects.latest("id")
+    assert run.trigger == "manual by manager1" and run.material_count == 3
+    assert "Coverage checked for 3 materials" in response.content.decode()
+
+
+def test_check_now_refuses_other_roles_get_and_foreign_redirects(client, finance, auditor, manager, checked):
+    before = CoverageRun.objects.count()
+    for user in (finance, auditor):
+        client.force_login(user)
+        assert "Check coverage now" not in client.get("/admin/").content.decode()
+        assert client.post("/admin/coverage/coveragerun/check/").status_code == 403
+    client.force_login(manager)
+    assert client.get("/admin/coverage/coveragerun/check/").status_code == 405
+    assert CoverageRun.objects.count() == before
+    response = client.post("/admin/coverage/coveragerun/check/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/admin/"

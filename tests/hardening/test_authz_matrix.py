@@ -270,6 +270,12 @@ OTHER_ROWS = [
     page("admin/financing/pricepoint/import/", "/admin/financing/pricepoint/import/", FINANCE_PAGE, FINANCE_POST),
     page("admin/financing/pricepoint/valuation/", "/admin/financing/pricepoint/valuation/", STAFF_PAGE),
     page(
+        "admin/coverage/coveragerun/check/",
+        "/admin/coverage/coveragerun/check/",
+        (LOGIN, LOGIN, LOGIN, 405, 405, 405),
+        MANAGER_POST,
+    ),
+    page(
         "admin/drawdowns/drawdownrequest/<int:pk>/decide/<slug:verb>/",
         "/admin/drawdowns/drawdownrequest/{request_a}/decide/approve/",
         MANAGER_PAGE,

@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from vault.accounts.roles import Role
 from vault.core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from vault.core.errors import DomainError
 from vault.coverage import services
@@ -153,6 +156,11 @@ class SnapshotInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("material")
 
 
+def may_run_check(user) -> bool:
+    """Managers run a coverage check on demand (as `POST /api/v1/coverage/check/`)."""
+    return user.is_active and (user.is_superuser or user.role == Role.MANAGER)
+
+
 @admin.register(CoverageRun)
 class CoverageRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "as_of", "started_at", "finished_at", "trigger", "material_count", "alerts_opened"]
@@ -161,6 +169,27 @@ class CoverageRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "started_at"
     inlines = [SnapshotInline]
     readonly_fields = [f.name for f in CoverageRun._meta.fields]
+
+    def get_urls(self):
+        check = path("check/", self.admin_site.admin_view(self.check_view), name="coverage_coveragerun_check")
+        return [check, *super().get_urls()]
+
+    def check_view(self, request):
+        """POST: check every material now, then go back to where the button was."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not may_run_check(request.user):
+            raise PermissionDenied
+        run = services.coverage_check(trigger=f"manual by {request.user.username}")
+        messages.success(
+            request,
+            f"Coverage checked for {run.material_count} materials: {run.alerts_opened} alert(s) opened, "
+            f"{run.alerts_resolved} resolved.",
+        )
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("admin:index")
+        return redirect(back)
 
 
 @admin.register(CoverageSnapshot)

@@ -2,7 +2,7 @@
 
 from django import template
 
-from vault.coverage.admin import days_display
+from vault.coverage.admin import days_display, may_run_check
 from vault.coverage.domain import Status
 from vault.coverage.selectors import dashboard_data
 
@@ -30,4 +30,13 @@ def coverage_dashboard(context):
         status.replace("-", "_"): sum(1 for s in data["snapshots"] if s.status == status)
         for status, _ in Status.choices
     }
-    return {"visible": True, "rows": rows, "chart": data["chart"], "alerts": data["alerts"], "counts": counts}
+    return {
+        "visible": True,
+        "rows": rows,
+        "chart": data["chart"],
+        "alerts": data["alerts"],
+        "counts": counts,
+        "can_check": may_run_check(user),
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }
