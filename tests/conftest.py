@@ -31,13 +31,16 @@ def _end_stray_sessions(django_db_setup, django_db_blocker):
     """Threads and subprocesses of some tests (live servers, workers) can still hold a database
     session for a moment when the run ends; end them, so that the test database is dropped."""
     yield
+    if connection.vendor != "postgresql":
+        return
     with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+        connection.close()  # a test that kills sessions may have ended this one too: start afresh
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()
 
 
 @pytest.fixture
