@@ -5,8 +5,21 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.clock import TEST_TODAY, travel_to
 from tests.factories import LotFactory, MaterialFactory, OrganizationFactory, SiteFactory, UserFactory
 from vault.drawdowns import services as drawdown_services
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "real_clock: keep the real clock (the test starts subprocesses that cannot travel; it must not "
+        "depend on the date some other way)",
+    )
+
+
+def pytest_report_header(config):
+    return f"Vault test day (VAULT_TEST_TODAY): {TEST_TODAY or 'the real clock'}"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,6 +37,17 @@ def _require_postgres(request):
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _business_day(request):
+    """Every test runs at 10:00 on TEST_TODAY in Vault's time zone, the clock ticking (see
+    tests/clock.py), unless it is marked `real_clock`."""
+    if TEST_TODAY is None or request.node.get_closest_marker("real_clock"):
+        yield None
+        return
+    with travel_to(TEST_TODAY) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session", autouse=True)

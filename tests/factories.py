@@ -18,6 +18,17 @@ def days(n: int) -> date:
     return timezone.localdate() + timedelta(days=n)
 
 
+class InDays(int):
+    """`n` days from today, for `parametrize` values: they are built when the tests are
+    collected, before the clock travels to the test day (tests/clock.py), so a test turns them
+    into dates when it runs, with `dated()`."""
+
+
+def dated(values: dict) -> dict:
+    """`values` with each InDays replaced by the ISO date it stands for."""
+    return {key: days(v).isoformat() if isinstance(v, InDays) else v for key, v in values.items()}
+
+
 class OrganizationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organization

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.drawdowns.conftest import days
-from tests.factories import MaterialFactory, OrganizationFactory
+from tests.factories import InDays, MaterialFactory, OrganizationFactory, dated
 from vault.accounts.models import Organization
 from vault.drawdowns import services
 from vault.drawdowns.models import DisruptionEvent, ParticipationAgreement
@@ -243,12 +243,18 @@ def test_manager_declares_a_disruption(api, manager, material, other_material):
     [
         ({"materials": []}, "materials"),
         ({"materials": ["NOPE"]}, "materials"),
-        ({"ends_on": str(days(-1))}, "ends_on"),
+        ({"ends_on": InDays(-1)}, "ends_on"),
         ({"reason": ""}, "reason"),
     ],
 )
 def test_bad_disruptions_are_refused(api, manager, material, overrides, field):
-    body = {"materials": ["NDPR-OX"], "starts_on": str(days(0)), "ends_on": str(days(5)), "reason": "x", **overrides}
+    body = {
+        "materials": ["NDPR-OX"],
+        "starts_on": str(days(0)),
+        "ends_on": str(days(5)),
+        "reason": "x",
+        **dated(overrides),
+    }
     response = api(manager).post(DISRUPTIONS, body, format="json")
     assert response.status_code == 400
     assert field in response.json()["errors"]

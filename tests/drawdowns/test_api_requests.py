@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.drawdowns.conftest import days
+from tests.factories import InDays, dated
 from vault.drawdowns import services
 from vault.drawdowns.models import DrawdownRequest
 
@@ -77,16 +78,16 @@ def test_requests_cannot_be_edited_or_deleted(api, maker_a, manager, setup, make
         ({"quantity": "abc"}, "quantity", 400),
         ({"quantity": "600"}, "quantity", 400),
         ({"material": "UNOBTAINIUM"}, "material", 400),
-        ({"needed_by": str(days(-1))}, "needed_by", 400),
+        ({"needed_by": InDays(-1)}, "needed_by", 400),
         ({"needed_by": "tomorrow"}, "needed_by", 400),
         ({"priority": "urgent"}, "priority", 400),
         ({"replenish_by": None}, "replenish_by", 400),
-        ({"replenish_by": str(days(200))}, "replenish_by", 400),
+        ({"replenish_by": InDays(200)}, "replenish_by", 400),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(api, maker_a, setup, overrides, field, status, nothing_written):
     with nothing_written():
-        response = api(maker_a).post(URL, _body(**overrides), format="json")
+        response = api(maker_a).post(URL, _body(**dated(overrides)), format="json")
     assert response.status_code == status, response.data
     body = response.json()
     assert field in body["errors"], body

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from tests.drawdowns.conftest import days
+from tests.factories import InDays, dated
 from vault.drawdowns import services
 from vault.drawdowns.models import DrawdownRequest, DrawdownTransition
 
@@ -128,7 +129,7 @@ def test_save_as_draft(portal, world, material):
     [
         ({"quantity": "0"}, "quantity", "greater than or equal to 0.001"),
         ({"quantity": "9999"}, "quantity", "remaining entitlement"),
-        ({"needed_by": str(days(-2))}, "needed_by", "in the past"),
+        ({"needed_by": InDays(-2)}, "needed_by", "in the past"),
         ({"replenish_by": ""}, "replenish_by", "replenishment commitment date"),
         ({"material": "99999"}, "material", "Select a valid choice"),
     ],
@@ -141,7 +142,7 @@ def test_form_errors_are_shown_on_the_field(portal, world, material, overrides, 
         "priority": "routine",
         "replenish_by": str(days(40)),
         "action": "submit",
-        **overrides,
+        **dated(overrides),
     }
     with nothing_written():
         response = portal.post("/portal/requests/new/", data)

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import login_admin
 from vault.inventory.models import Position
@@ -35,7 +36,8 @@ def test_bad_quantity_shows_a_field_error_and_writes_nothing(new_page, manager, 
     page.get_by_label("Quantity").fill("5000")
     page.get_by_label("Reason").fill("Water damage")
     page.get_by_role("button", name="Record movement").click()
-    assert page.locator(".errorlist").first.is_visible()
-    assert "kg free" in page.locator(".errorlist").first.inner_text()
+    # `expect` waits for the answer to the POST (is_visible() would look at once, maybe too early).
+    expect(page.locator(".errorlist").first).to_be_visible()
+    expect(page.locator(".errorlist").first).to_contain_text("kg free")
     lot.refresh_from_db()
     assert lot.on_hand == Decimal("1000")

@@ -1,13 +1,12 @@
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
-from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from tests.clock import travel_to
 from tests.factories import LotFactory, MaterialFactory
 from vault.core.errors import Conflict, InvalidInput
 from vault.financing import selectors, services
@@ -15,23 +14,15 @@ from vault.financing.models import PricePoint
 from vault.inventory.services import movement_release
 
 
-@contextmanager
-def on_day(day: date):
-    """Record what happens inside as happening at noon UTC on `day` (movements, entries)."""
-    moment = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield
-
-
 @pytest.fixture
 def holdings(material, site, manager):
     """NDPR-OX: 1,000 kg at 50 received 10 March, 400 kg released 10 April.
     DY-OX: 10 kg at 300 received 10 March."""
-    with on_day(date(2026, 3, 10)):
+    with travel_to(date(2026, 3, 10)):
         lot = LotFactory(material=material, site=site, initial_quantity="1000", unit_cost="50.00", by=manager)
         dy = MaterialFactory(code="DY-OX", price_floor=Decimal("250"))
         LotFactory(material=dy, site=site, initial_quantity="10", unit_cost="300.00", by=manager)
-    with on_day(date(2026, 4, 10)):
+    with travel_to(date(2026, 4, 10)):
         movement_release(lot=lot, quantity=Decimal("400"), by=manager)
     material.price_floor = Decimal("110")
     material.save(update_fields=["price_floor"])
@@ -107,7 +98,7 @@ def test_today_from_lots_equals_the_movement_history(holdings, lot):
     movement_release(lot=lot, quantity=Decimal("123.456"), by=lot.movements.first().created_by)
     today = timezone.localdate()
     from_lots = selectors.holdings_as_of(today)
-    with mock.patch("vault.financing.selectors.timezone.localdate", return_value=date(2000, 1, 1)):
+    with travel_to(today + timedelta(days=1)):  # a past day's holdings come from the movements
         from_movements = selectors.holdings_as_of(today)
     assert from_lots == from_movements
     assert from_lots[lot.material_id][0] == Decimal("600") + Decimal("1000") - Decimal("123.456")

@@ -1,12 +1,11 @@
-from datetime import datetime
+from datetime import date, time
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
+from tests.clock import travel_to
 from tests.factories import LotFactory, SiteFactory
 from tests.inventory.invariants import assert_holdings_consistent
 from vault.inventory.models import Lot, Movement
@@ -202,14 +201,13 @@ def test_reverse(api, manager, auditor, lot):
 @pytest.fixture
 def history(manager, material, other_material, site, other_site):
     """Movements on three days: two lots at DEPOT-A, one of another material at DEPOT-B."""
-    days = [timezone.make_aware(datetime(2026, 3, d, 12)) for d in (1, 2, 3)]
-    with mock.patch("django.utils.timezone.now", return_value=days[0]):
+    with travel_to(date(2026, 3, 1), time(12)):
         a = LotFactory(lot_number="A", material=material, site=site, initial_quantity="100", by=manager)
         b = LotFactory(lot_number="B", material=other_material, site=other_site, initial_quantity="100", by=manager)
-    with mock.patch("django.utils.timezone.now", return_value=days[1]):
+    with travel_to(date(2026, 3, 2), time(12)):
         movement_release(lot=a, quantity=Decimal("1"), by=manager)
         movement_transfer(lot=b, quantity=Decimal("5"), to_site=site, by=manager)
-    with mock.patch("django.utils.timezone.now", return_value=days[2]):
+    with travel_to(date(2026, 3, 3), time(12)):
         movement_release(lot=b, quantity=Decimal("2"), by=manager)
     return a, b
 
