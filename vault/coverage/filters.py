@@ -2,6 +2,7 @@ import django_filters
 from rest_framework.exceptions import ValidationError
 
 from vault.core.errors import InvalidInput
+from vault.core.filters import IdFilter
 from vault.coverage.domain import Status
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageSnapshot, Inbound
 from vault.coverage.services import parse_month
@@ -24,7 +25,7 @@ class ForecastFilter(django_filters.FilterSet):
     material = django_filters.CharFilter(field_name="material__code")
     organization = django_filters.CharFilter(field_name="organization__code")
     month = MonthFilter(field_name="month")
-    version = django_filters.NumberFilter(field_name="version_id")
+    version = IdFilter(field_name="version_id", help_text="Forecast version id")
 
     class Meta:
         model = ConsumptionForecast

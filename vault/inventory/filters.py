@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Subquery
 from django.utils import timezone
 
+from vault.core.filters import IdFilter
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 
 
@@ -34,7 +35,7 @@ class LotFilter(django_filters.FilterSet):
 class MovementFilter(django_filters.FilterSet):
     material = CodeFilter(field_name="material", target=Material, help_text="Material code")
     site = CodeFilter(field_name="site", target=Site, help_text="Site code")
-    lot = django_filters.NumberFilter(field_name="lot_id")
+    lot = IdFilter(field_name="lot_id", help_text="Lot id")
     kind = django_filters.ChoiceFilter(choices=Movement.Kind.choices)
     date_from = django_filters.DateFilter(method="filter_date_from", label="On or after (YYYY-MM-DD)")
     date_to = django_filters.DateFilter(method="filter_date_to", label="On or before (YYYY-MM-DD)")

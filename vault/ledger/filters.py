@@ -1,6 +1,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef
 
+from vault.core.filters import IdFilter
 from vault.ledger.models import JournalEntry, JournalLine
 
 
@@ -10,7 +11,7 @@ class JournalEntryFilter(django_filters.FilterSet):
     account = django_filters.CharFilter(method="filter_account", label="Account code: entries touching it")
     facility = django_filters.CharFilter(method="filter_facility", label="Facility code: entries touching its accounts")
     source_type = django_filters.CharFilter()
-    source_id = django_filters.NumberFilter()
+    source_id = IdFilter()
 
     class Meta:
         model = JournalEntry
