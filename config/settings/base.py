@@ -1,11 +1,17 @@
 """Settings shared by every environment. Values come from the environment, with defaults
 that run on one machine: SQLite in the project folder and kombu's filesystem broker."""
 
+import ipaddress
+import logging
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+
+from vault.core.logging import logging_config, parse_level, structlog_configure
+from vault.core.observability import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAULT_VAR_DIR", BASE_DIR / "var"))
@@ -38,6 +44,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "axes",
+    "django_prometheus",
+    "django_structlog",
     "vault.core",
     "vault.accounts",
     "vault.ledger",
@@ -49,6 +57,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Answers /healthz, /readyz and /metrics whatever the Host header (probes address pods by IP),
+    # before the host validation, HTTPS redirect, sessions, axes and request logging below.
+    "vault.core.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,6 +71,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After authentication: binds request_id, user and organization to every log line of the
+    # request, and logs one line per request.
+    "django_structlog.middlewares.RequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Failed logins (admin, portal, token endpoint) are counted per username and IP address; after
@@ -95,10 +111,48 @@ TEMPLATES = [
 
 
 def database_config() -> dict:
+    """The default database: DATABASE_URL, else SQLite in the project folder.
+
+    On PostgreSQL each thread keeps its connection for 60 s (health-checked before reuse), unless
+    DATABASE_POOL_MAX_SIZE is above 0: then each process shares a psycopg pool of at most that many
+    connections among its threads (DATABASE_POOL_MIN_SIZE kept open, default 1; a thread waits at
+    most DATABASE_POOL_TIMEOUT seconds for one, default 10, then the query fails), and Django hands
+    a connection back to the pool at the end of each request (CONN_MAX_AGE 0, as Django's pool
+    requires). gunicorn.conf.py sizes the pool of each web process to its threads. Behind PgBouncer
+    in transaction mode, DATABASE_DISABLE_SERVER_SIDE_CURSORS=1 (a cursor would outlive the server
+    session it was opened on). See docs/operations.md, "Database connections"."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    def number(name: str, default: str, kind: type[int] | type[float] = int) -> int | float:
+        raw = os.environ.get(name, "").strip() or default
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.")
+
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=60,
+            conn_health_checks=True,
+            disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
+        )
         config.setdefault("TEST", {})
+        max_size = number("DATABASE_POOL_MAX_SIZE", "0")
+        if max_size > 0 and config["ENGINE"].endswith((".postgresql", ".postgis")):
+            min_size = number("DATABASE_POOL_MIN_SIZE", "1")
+            timeout = number("DATABASE_POOL_TIMEOUT", "10", float)
+            if not 0 <= min_size <= max_size or timeout <= 0:
+                raise ImproperlyConfigured(
+                    "The database pool needs 0 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE and "
+                    f"DATABASE_POOL_TIMEOUT > 0 (got {min_size}, {max_size}, {timeout})."
+                )
+            config["CONN_MAX_AGE"] = 0
+            config["OPTIONS"] = {
+                **config.get("OPTIONS", {}),
+                "pool": {"min_size": min_size, "max_size": max_size, "timeout": timeout},
+            }
         return config
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
@@ -121,7 +175,12 @@ DATABASES = {"default": database_config()}
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        # A Redis that does not answer fails in 2 s rather than holding a web thread for minutes.
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
         if CACHE_URL.startswith("redis")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -136,7 +195,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")  # the program's business day
 USE_I18N = True
 USE_TZ = True
 
@@ -190,7 +249,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: kombu's filesystem transport needs no server; CELERY_BROKER_URL=redis://... for Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -212,10 +271,43 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Every task has a soft limit (SoftTimeLimitExceeded raised in the task: its transaction rolls
+# back) and a hard one (the pool child is killed; acks_late tasks are acked, not requeued).
+# The checks that walk every row get more (CELERY_TASK_ANNOTATIONS); prefork pool only.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "360"))
+_LONG_TASK_LIMITS = {
+    "soft_time_limit": int(os.environ.get("VAULT_LONG_TASK_SOFT_TIME_LIMIT", "1800")),
+    "time_limit": int(os.environ.get("VAULT_LONG_TASK_TIME_LIMIT", "1920")),
+}
+for _soft, _hard in (
+    (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),
+    (_LONG_TASK_LIMITS["soft_time_limit"], _LONG_TASK_LIMITS["time_limit"]),
+):
+    if not 0 < _soft < _hard:
+        raise ValueError(f"Celery time limits: the soft limit ({_soft} s) must be below the hard one ({_hard} s).")
+CELERY_TASK_ANNOTATIONS = dict.fromkeys(
+    (
+        "vault.coverage.tasks.coverage_check_all",
+        "vault.integrity.tasks.vault_check",
+        "vault.financing.tasks.accrue_interest",
+    ),
+    _LONG_TASK_LIMITS,
+)
+# One beat sends the schedule: a second one started by mistake stands by until the first dies
+# (vault.core.beat: a PostgreSQL advisory lock, or a file lock on SQLite), retrying every
+# VAULT_BEAT_STANDBY_SECONDS. Run times are saved after every send, for the one taking over.
+CELERY_BEAT_SCHEDULER = "vault.core.beat:LockedDatabaseScheduler"
+CELERY_BEAT_SYNC_EVERY = 1
+VAULT_BEAT_STANDBY_SECONDS = float(os.environ.get("VAULT_BEAT_STANDBY_SECONDS", "5"))
 # Copied into django-celery-beat's tables when beat starts; edit times there, in the admin.
 CELERY_BEAT_SCHEDULE = {
     "outbox-drain": {"task": "vault.core.outbox.outbox_drain", "schedule": 30.0},
+    "outbox-prune-daily": {"task": "vault.core.tasks.outbox_prune", "schedule": crontab(hour=3, minute=10)},
+    "idempotency-keys-prune-hourly": {
+        "task": "vault.drawdowns.tasks.idempotency_keys_prune",
+        "schedule": crontab(minute=40),
+    },
     "interest-accrual-daily": {
         "task": "vault.financing.tasks.accrue_interest",
         "schedule": crontab(hour=0, minute=15),
@@ -226,16 +318,61 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=0),
     },
 }
+# The outbox (vault/core/outbox.py): a message not done after this many sends is dead (no longer
+# resent; "Resend" in the admin). Done messages, and dead ones never resent, are deleted this
+# many days later; Idempotency-Keys this many hours after their first request.
+VAULT_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("VAULT_OUTBOX_MAX_ATTEMPTS", "10"))
+VAULT_OUTBOX_RETENTION_DAYS = int(os.environ.get("VAULT_OUTBOX_RETENTION_DAYS", "30"))
+VAULT_IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("VAULT_IDEMPOTENCY_RETENTION_HOURS", "48"))
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail: SMTP when EMAIL_HOST is set, else the console (local settings: files under var/mail).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "vault@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Who receives the errors of requests: `DJANGO_ADMINS="Ops <ops@example.org>, oncall@example.org"`.
+ADMINS = [(name or addr, addr) for name, addr in getaddresses(env_list("DJANGO_ADMINS")) if addr]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Logs: LOG_FORMAT=json (production's default) writes one JSON object a line; LOG_LEVEL in any case.
+LOG_LEVEL = parse_level(os.environ.get("LOG_LEVEL"))
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "console").strip().lower()
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+structlog_configure()
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # a task's log lines carry the request_id that enqueued it
+DJANGO_STRUCTLOG_USER_ID_FIELD = "username"
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # one line per request: when it finished
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
 
-# Domain parameters (see ../shared/domain.md: parameters are configurable, never hard-coded).
+# Errors to Sentry when SENTRY_DSN is set (Django and Celery integrations); nothing otherwise.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+sentry_init(
+    dsn=SENTRY_DSN,
+    environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+    release=os.environ.get("SENTRY_RELEASE") or None,
+    traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+)
+
+# Domain parameters (see docs/domain.md: parameters are configurable, never hard-coded).
 VAULT_DEFAULT_COVERAGE_TARGET_DAYS = int(os.environ.get("VAULT_DEFAULT_COVERAGE_TARGET_DAYS", "60"))
+
+# Probes and metrics (docs/operations.md). /readyz fails when an outbox message has waited longer
+# than this for the broker or a worker (0: reported, never failed); its broker check gives up
+# after the timeout.
+VAULT_READY_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("VAULT_READY_OUTBOX_MAX_AGE_SECONDS", "900"))
+VAULT_READY_BROKER_TIMEOUT_SECONDS = float(os.environ.get("VAULT_READY_BROKER_TIMEOUT_SECONDS", "2"))
+# /metrics answers connections from these networks (CIDRs), or any caller with the bearer token.
+# Parsed here so that a typo stops the process at start-up rather than failing every scrape.
+VAULT_METRICS_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(item, strict=False))
+    for item in env_list("VAULT_METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+]
+VAULT_METRICS_TOKEN = os.environ.get("VAULT_METRICS_TOKEN", "")

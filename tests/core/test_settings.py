@@ -91,7 +91,7 @@ def test_celery_defaults_to_the_filesystem_broker(tmp_path):
         [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["filesystem://", "True"]
+    assert result.stdout.split() == ["filesystem://localhost/", "True"]
 
 
 def test_api_defaults():
@@ -102,7 +102,7 @@ def test_api_defaults():
     assert settings.SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] == "SIDECAR"
 
 
-def test_production_sends_the_security_headers():
+def test_production_sends_the_security_headers(tmp_path):
     script = (
         "import json; from django.test import Client; c = Client(); "
         "r = c.get('/admin/login/', secure=True, HTTP_HOST='vault.example'); "
@@ -111,14 +111,16 @@ def test_production_sends_the_security_headers():
         "'csrf_secure': bool(r.cookies['csrftoken']['secure']), "
         "'plain': [plain.status_code, plain.headers.get('Location')]}))"
     )
-    result = _manage(
-        "shell",
-        "-c",
-        script,
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY="k7Qp2vXz9LmN4bRt8WcY1sDf6GhJ3kUe5AoPi0ZxCvBnM2qWeRtYuIoPaSdFgHjK",
-        DJANGO_ALLOWED_HOSTS="vault.example",
-    )
+    production = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "k7Qp2vXz9LmN4bRt8WcY1sDf6GhJ3kUe5AoPi0ZxCvBnM2qWeRtYuIoPaSdFgHjK",
+        "DJANGO_ALLOWED_HOSTS": "vault.example",
+        "VAULT_VAR_DIR": str(tmp_path),
+    }
+    # Production pages name static files by the manifest that collectstatic writes, as in a deploy.
+    collected = _manage("collectstatic", "--noinput", "-v0", **production)
+    assert collected.returncode == 0, collected.stderr
+    result = _manage("shell", "-c", script, **production)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     headers = seen["headers"]

@@ -2,14 +2,17 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.drawdowns.conftest import days
 from tests.factories import LotFactory, MaterialFactory, OrganizationFactory, SiteFactory, UserFactory
 from vault.drawdowns import services
+from vault.drawdowns.idempotency import idempotency_keys_prune
 from vault.drawdowns.models import DrawdownRequest, DrawdownTransition, IdempotencyKey
 
 URL = "/api/v1/drawdown-requests/"
@@ -118,3 +121,48 @@ def test_concurrent_posts_with_the_same_key_create_one_request():
     assert DrawdownRequest.objects.count() == 1
     assert DrawdownTransition.objects.count() == 2
     assert IdempotencyKey.objects.count() == 1
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def _key_made(user, key: str, *, hours_ago: float, now) -> IdempotencyKey:
+    record = IdempotencyKey.objects.create(
+        user=user, key=key, fingerprint="f" * 64, response_status=201, response_body={}
+    )
+    IdempotencyKey.objects.filter(pk=record.pk).update(created_at=now - timedelta(hours=hours_ago))
+    return record
+
+
+def test_prune_forgets_keys_older_than_the_retention_in_batches_and_keeps_fresh_ones(maker_a, maker_b, settings):
+    settings.VAULT_IDEMPOTENCY_RETENTION_HOURS = 48
+    now = timezone.now()
+    for n in range(5):
+        _key_made(maker_a, f"old-{n}", hours_ago=48.01, now=now)
+    _key_made(maker_b, "old-b", hours_ago=500, now=now)
+    fresh = {
+        _key_made(maker_a, "fresh", hours_ago=47.9, now=now).pk,
+        _key_made(maker_b, "new", hours_ago=0, now=now).pk,
+    }
+    assert idempotency_keys_prune(now=now, batch_size=2) == 6
+    assert set(IdempotencyKey.objects.values_list("pk", flat=True)) == fresh
+    assert idempotency_keys_prune(now=now) == 0
+
+
+def test_a_pruned_key_runs_again_as_a_new_request(api, maker_a, agreement_a, stocked):
+    client = api(maker_a)
+    first = client.post(URL, _body(), format="json", HTTP_IDEMPOTENCY_KEY="monthly-order").json()
+    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=49))
+    assert idempotency_keys_prune() == 1
+    again = client.post(URL, _body(), format="json", HTTP_IDEMPOTENCY_KEY="monthly-order")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert again.json()["id"] != first["id"]
+
+
+def test_the_prune_task_runs_hourly_on_the_beat_schedule(maker_a, settings):
+    from vault.drawdowns.tasks import idempotency_keys_prune as task
+
+    _key_made(maker_a, "old", hours_ago=72, now=timezone.now())
+    entry = settings.CELERY_BEAT_SCHEDULE["idempotency-keys-prune-hourly"]
+    assert entry["task"] == task.name == "vault.drawdowns.tasks.idempotency_keys_prune"
+    assert task.apply().get() == 1

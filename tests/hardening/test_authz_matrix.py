@@ -29,11 +29,13 @@ from django.contrib import admin
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from tests.hardening.conftest import ROLES
+from vault.core.models import OutboxMessage
 from vault.drawdowns.models import (
     DrawdownRequest,
     DrawdownTransition,
@@ -209,6 +211,8 @@ OTHER_ROWS = [
     page("api/schema/", "/api/schema/", PUBLIC),
     page("api/docs/", "/api/docs/", PUBLIC),
     page("healthz", "/healthz", PUBLIC),
+    page("readyz", "/readyz", PUBLIC),  # probes: no session, no data, names only what is down
+    page("metrics", "/metrics", PUBLIC),  # the test client is 127.0.0.1, an allowed network (test_metrics.py)
     page("", "/", (302,) * 6),  # to the admin
     # the manufacturers' portal
     page("portal/login/", "/portal/login/", (200, 302, 302, 302, 302, 302), (200, 302, 302, 302, 302, 302)),
@@ -358,7 +362,19 @@ ADMIN_MODELS = {
     "coverage.coveragerun": AdminModel("run"),
     "coverage.coveragesnapshot": AdminModel("snapshot"),
     "coverage.alert": AdminModel("alert"),
+    # Read-only; managers run "Resend" on dead messages (the change page saves nothing).
+    "core.outboxmessage": AdminModel("outbox", act=MANAGER),
 }
+
+
+@pytest.fixture
+def authz_world(authz_world):
+    """The world of tests/hardening/conftest.py, with a dead outbox message for core's admin."""
+    now = timezone.now()
+    message = OutboxMessage.objects.create(task="vault.drawdowns.tasks.notify_status_changed", sent_at=now, dead_at=now)
+    authz_world.objects["outbox"] = message
+    authz_world.params["outbox"] = str(message.pk)
+    return authz_world
 
 
 def _page(roles: frozenset) -> tuple:

@@ -42,7 +42,7 @@ def test_next_request_succeeds_after_the_connection_is_killed():
         stderr=subprocess.DEVNULL,
     )
     try:
-        health = f"http://127.0.0.1:{port}/healthz"
+        health = f"http://127.0.0.1:{port}/readyz"
         for _ in range(100):
             try:
                 assert _get(health) == 200

@@ -12,7 +12,8 @@
 
 Each test starts its own redis-server on a free port (never the shared one), a prefork worker with
 one pool child and, for 1, gunicorn; all on the pytest test database, not eager, e-mail written
-to files. Logs are in tmp_path and printed when a test fails."""
+to files. Logs are in tmp_path and printed when a test fails. The tests keep the real clock
+(`real_clock`): a subprocess cannot travel to the test day."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ from vault.drawdowns.models import DrawdownRequest
 from vault.financing.models import InterestAccrual
 from vault.ledger.models import JournalEntry, JournalLine
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# The subprocesses keep the real clock, so these tests do too (no travel to the test day): their
+# dates are relative to the real today or fixed in the past, and no figure depends on which day.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 D = Decimal
 DRAIN = "vault.core.outbox.outbox_drain"

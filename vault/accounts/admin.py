@@ -1,3 +1,5 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django_celery_beat import admin as celery_beat_admin
@@ -55,4 +57,19 @@ class PeriodicTaskAdmin(celery_beat_admin.PeriodicTaskAdmin):
         if not self.has_change_permission(request):
             for name in self.actions:
                 actions.pop(name, None)
+        return actions
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    """django-axes' "Clean up expired attempts" declares no permission: here it needs the
+    delete permission, as deleting attempts one by one does."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_delete_permission(request):
+            actions.pop("cleanup_expired_attempts", None)
         return actions

@@ -3,19 +3,27 @@
 The key row is inserted in the same transaction as what the POST creates, before it: a second
 request with the same key (per user) blocks on the unique index until the first commits, then
 finds the stored response and returns it; if the first failed and rolled back, the second runs
-as if it were first. A different body with the same key is refused (422)."""
+as if it were first. A different body with the same key is refused (422).
+
+A key is remembered for `VAULT_IDEMPOTENCY_RETENTION_HOURS` after its first request
+(`idempotency_keys_prune`, hourly): a retry within that window replays, a reuse after it runs
+again as a new request."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from vault.core.errors import InvalidInput
+from vault.core.retention import delete_in_batches
 from vault.drawdowns.errors import IdempotencyKeyReused
 from vault.drawdowns.models import IdempotencyKey
 
@@ -67,3 +75,10 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
         record.response_body = json.loads(JSONRenderer().render(response.data))
         record.save(update_fields=["response_status", "response_body"])
     return response
+
+
+def idempotency_keys_prune(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """Forget the keys first used more than `VAULT_IDEMPOTENCY_RETENTION_HOURS` ago (their
+    `created_at`, set when the request's transaction inserted the row). Returns the number deleted."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.VAULT_IDEMPOTENCY_RETENTION_HOURS)
+    return delete_in_batches(IdempotencyKey.objects.filter(created_at__lt=cutoff), batch_size=batch_size)

@@ -5,3 +5,9 @@ class FinancingConfig(AppConfig):
     name = "vault.financing"
     label = "financing"
     verbose_name = "Financing"
+
+    def ready(self) -> None:
+        from vault.core.metrics import metrics_source_register
+        from vault.financing.metrics import financing_metrics
+
+        metrics_source_register("financing", financing_metrics)

@@ -19,7 +19,7 @@ from vault.financing import services
 from vault.financing.models import DayCount, Facility, InterestAccrual, InterestPayment, PricePoint, Tranche
 from vault.inventory.models import Material
 
-# Parameter: the EXIM rate is not public (see shared/domain.md).
+# Parameter: the EXIM rate is not public (see docs/domain.md).
 EXIM_RATE_PCT = Decimal(os.environ.get("VAULT_DEMO_EXIM_RATE_PCT", "4.25"))
 
 FACILITIES = [
