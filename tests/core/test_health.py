@@ -47,9 +47,12 @@ def redis_cache(url: str) -> dict:
 def broker_url(monkeypatch):
     """Point the Celery app (not only the setting: the app read it at startup) at another broker."""
 
-    def point(url: str) -> None:
+    def point(url: str, transport_options: dict | None = None) -> None:
+        monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery lets it win over the conf
         monkeypatch.setitem(current_app.conf, "broker_url", url)
-        monkeypatch.setitem(current_app.conf, "broker_transport_options", {"socket_connect_timeout": 1})
+        monkeypatch.setitem(
+            current_app.conf, "broker_transport_options", transport_options or {"socket_connect_timeout": 1}
+        )
 
     return point
 
@@ -110,7 +113,11 @@ def test_healthz_stays_up_when_database_cache_and_broker_are_down(client, broker
 # --- readiness ----------------------------------------------------------------------------------
 
 
-def test_readyz_is_200_when_every_dependency_is_up(client):
+def test_readyz_is_200_when_every_dependency_is_up(client, broker_url, tmp_path):
+    folder = str(tmp_path / "broker")
+    options = {"data_folder_in": folder, "data_folder_out": folder, "control_folder": folder}
+    (tmp_path / "broker").mkdir()
+    broker_url("filesystem://localhost/", options)
     outbox_message(age_seconds=5)
 
     response, body = readyz(client)
