@@ -10,19 +10,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.hardening.processes import children, free_port, wait_for
+from tests.hardening.processes import descendants, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LAST_LINE = "Press Ctrl-C to stop everything."
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -70,7 +61,7 @@ def test_make_run_serves_the_demo_prints_logins_last_and_stops_on_ctrl_c(tmp_pat
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=10) as response:  # noqa: S310
             assert response.status == 200
-        processes = _descendants(make.pid)
+        processes = descendants(make.pid)
         commands = " ".join(Path(f"/proc/{pid}/cmdline").read_text() for pid in processes if _alive(pid))
         assert "runserver" in commands and "worker" in commands and "beat" in commands
 
@@ -79,7 +70,7 @@ def test_make_run_serves_the_demo_prints_logins_last_and_stops_on_ctrl_c(tmp_pat
         wait_for(lambda: not any(_alive(pid) for pid in [make.pid, *processes]), timeout=10, what="every process")
         assert time.monotonic() - started < 10
     finally:
-        for pid in [make.pid, *_descendants(make.pid)]:
+        for pid in [make.pid, *descendants(make.pid)]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

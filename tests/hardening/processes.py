@@ -67,6 +67,16 @@ def children(pid: int) -> list[int]:
     return sorted(set(found))
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`: children, theirs, and so on (those in sessions of their own too)."""
+    found, todo = [], [pid]
+    while todo:
+        for child in children(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 class Process:
     """A subprocess in its own session, its output (stdout and stderr) in `log`."""
 

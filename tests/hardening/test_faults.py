@@ -280,6 +280,31 @@ class Web:
         except OSError:
             return False
 
+    def submit(self, *, token: str, material, quantity: str):
+        """A drawdown request, submitted at once: needed in 10 days, replenished within 60."""
+        today = timezone.localdate()
+        body = {
+            "material": material.code,
+            "quantity": quantity,
+            "needed_by": str(today + timedelta(days=10)),
+            "replenish_by": str(today + timedelta(days=60)),
+            "justification": "Line ramp-up",
+            "submit": True,
+        }
+        return self.call("POST", "/api/v1/drawdown-requests/", token=token, body=body)
+
+
+def entitle(*, manager, maker, material, quantity: str = "5000") -> None:
+    """An agreement of `quantity` kg for the maker's organization at 80 USD/kg, 90-day replenishment."""
+    drawdowns.agreement_create(
+        by=manager,
+        organization=maker.organization,
+        material=material,
+        quantity=D(quantity),
+        locked_price=D("80"),
+        replenishment_days=90,
+    )
+
 
 @logs_on_failure
 def test_requests_submitted_while_redis_is_down_are_notified_exactly_once_after_the_drain(
@@ -287,16 +312,8 @@ def test_requests_submitted_while_redis_is_down_are_notified_exactly_once_after_
 ):
     LotFactory(material=material, site=site, initial_quantity="20000", by=manager)
     for maker, quantity in ((maker_a, "5000"), (maker_b, "2000")):
-        drawdowns.agreement_create(
-            by=manager,
-            organization=maker.organization,
-            material=material,
-            quantity=D(quantity),
-            locked_price=D("80"),
-            replenishment_days=90,
-        )
+        entitle(manager=manager, maker=maker, material=material, quantity=quantity)
     tokens = {user.username: Token.objects.create(user=user).key for user in (maker_a, maker_b, manager)}
-    today = timezone.localdate()
 
     port = free_port()
     web = Web(port)
@@ -306,15 +323,7 @@ def test_requests_submitted_while_redis_is_down_are_notified_exactly_once_after_
     worker.wait_log(" ready.", timeout=60)
 
     def submit(user, quantity: str):
-        body = {
-            "material": material.code,
-            "quantity": quantity,
-            "needed_by": str(today + timedelta(days=10)),
-            "replenish_by": str(today + timedelta(days=60)),
-            "justification": "Line ramp-up",
-            "submit": True,
-        }
-        return web.call("POST", "/api/v1/drawdown-requests/", token=tokens[user.username], body=body)
+        return web.submit(token=tokens[user.username], material=material, quantity=quantity)
 
     def outbox_after(mark: int):
         return OutboxMessage.objects.filter(pk__gt=mark).order_by("id")

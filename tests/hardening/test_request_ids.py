@@ -4,18 +4,22 @@ request enqueued carry that request's `request_id`, also when the broker was dow
 and the drain sent the message later."""
 
 import json
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from tests.factories import LotFactory
 from tests.hardening.processes import free_port, wait_for
-from tests.hardening.test_faults import DRAIN, Web, broker, chart_of_accounts, logs_on_failure, procs  # noqa: F401
+from tests.hardening.test_faults import (  # noqa: F401 - fixtures
+    DRAIN,
+    Web,
+    broker,
+    chart_of_accounts,
+    entitle,
+    logs_on_failure,
+    procs,
+)
 from vault.core.models import OutboxMessage
-from vault.drawdowns import services as drawdowns
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
@@ -45,16 +49,8 @@ def test_task_log_lines_carry_the_request_id_that_enqueued_them(
     monkeypatch.setenv("LOG_FORMAT", "json")
     monkeypatch.setenv("LOG_LEVEL", "INFO")
     LotFactory(material=material, site=site, initial_quantity="20000", by=manager)
-    drawdowns.agreement_create(
-        by=manager,
-        organization=maker_a.organization,
-        material=material,
-        quantity=Decimal("5000"),
-        locked_price=Decimal("80"),
-        replenishment_days=90,
-    )
+    entitle(manager=manager, maker=maker_a, material=material)
     token = Token.objects.create(user=maker_a).key
-    today = timezone.localdate()
     port = free_port()
     web = Web(port)
     gunicorn = procs.gunicorn(broker_url=broker.redis.url(0), port=port)
@@ -67,15 +63,7 @@ def test_task_log_lines_carry_the_request_id_that_enqueued_them(
     )
 
     def submit(quantity: str) -> int:
-        body = {
-            "material": material.code,
-            "quantity": quantity,
-            "needed_by": str(today + timedelta(days=10)),
-            "replenish_by": str(today + timedelta(days=60)),
-            "justification": "Line ramp-up",
-            "submit": True,
-        }
-        status, created = web.call("POST", "/api/v1/drawdown-requests/", token=token, body=body)
+        status, created = web.submit(token=token, material=material, quantity=quantity)
         assert status == 201, created
         return created["id"]
 

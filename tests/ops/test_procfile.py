@@ -7,20 +7,16 @@ import os
 import signal
 import sys
 import urllib.request
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from tests.factories import LotFactory
-from tests.hardening.processes import ROOT, Process, children, database_url, free_port, wait_for
-from tests.hardening.test_faults import Web, broker, chart_of_accounts, procs  # noqa: F401
+from tests.hardening.processes import ROOT, Process, database_url, descendants, free_port, wait_for
+from tests.hardening.test_faults import Web, broker, chart_of_accounts, entitle, procs  # noqa: F401
 from vault.core.models import OutboxMessage
-from vault.drawdowns import services as drawdowns
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 SECRET = "k7Qp2vXz9LmN4bRt8WcY1sDf6GhJ3kUe5AoPi0ZxCvBnM2qWeRtYuIoPaSdFgHjK"  # noqa: S105
@@ -47,15 +43,6 @@ def _box(tmp_path: Path, *, name: str, port: int, concurrency: str, broker_url: 
     return Process(name, [*argv, "-p", str(port), "-c", concurrency], log=tmp_path / f"{name}.log", env=env)
 
 
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def _ready(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:  # noqa: S310
@@ -75,20 +62,13 @@ def test_two_webs_two_workers_one_beat_and_a_second_beat_stands_by(
     site,
 ):
     LotFactory(material=material, site=site, initial_quantity="20000", by=manager)
-    drawdowns.agreement_create(
-        by=manager,
-        organization=maker_a.organization,
-        material=material,
-        quantity=Decimal("5000"),
-        locked_price=Decimal("80"),
-        replenishment_days=90,
-    )
+    entitle(manager=manager, maker=maker_a, material=material)
     token = Token.objects.create(user=maker_a).key
     port = free_port()
     first = _box(tmp_path, name="box1", port=port, concurrency="web=2,worker=2,beat=1", broker_url=broker.redis.url(0))
     second = None
     try:
-        wait_for(lambda: _ready(port) and _ready(port + 1), timeout=90, what="both web processes to be ready")
+        wait_for(lambda: _ready(port) and _ready(port + 1), timeout=240, what="both web processes to be ready")
         names = wait_for(
             lambda: (
                 sorted(name for reply in broker.client.control.ping(timeout=1.0) for name in reply)
@@ -102,20 +82,7 @@ def test_two_webs_two_workers_one_beat_and_a_second_beat_stands_by(
         first.wait_log("beat: took the", timeout=60)
 
         # A submission on the second web process is notified by one of the workers.
-        today = timezone.localdate()
-        status, created = Web(port + 1).call(
-            "POST",
-            "/api/v1/drawdown-requests/",
-            token=token,
-            body={
-                "material": material.code,
-                "quantity": "100",
-                "needed_by": str(today + timedelta(days=10)),
-                "replenish_by": str(today + timedelta(days=60)),
-                "justification": "Line ramp-up",
-                "submit": True,
-            },
-        )
+        status, created = Web(port + 1).submit(token=token, material=material, quantity="100")
         assert status == 201, created
         wait_for(
             lambda: OutboxMessage.objects.exists() and not OutboxMessage.objects.filter(done_at__isnull=True).exists(),
@@ -130,7 +97,7 @@ def test_two_webs_two_workers_one_beat_and_a_second_beat_stands_by(
         second.wait_log("beat: standing by, sending nothing", timeout=60)
         assert "beat: took the" not in second.log.read_text()
     finally:
-        everything = [pid for box in (first, second) if box for pid in [box.pid, *_descendants(box.pid)]]
+        everything = [pid for box in (first, second) if box for pid in [box.pid, *descendants(box.pid)]]
         for box in (second, first):
             if box:
                 box.stop(timeout=15)
