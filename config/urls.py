@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from vault.accounts import views as accounts_views
+from vault.core import api_docs
 
 admin.site.site_header = "Project Vault"
 admin.site.site_title = "Project Vault"
@@ -14,11 +16,26 @@ api_v1 = [
     path("", include("vault.coverage.urls")),
 ]
 
+# The staff's password reset, by e-mail (its URL names are the ones Django's admin templates use;
+# before the admin's own URLs, whose catch-all would take them).
+admin_password_reset = [
+    path("password_reset/", accounts_views.AdminPasswordResetView.as_view(), name="admin_password_reset"),
+    path("password_reset/done/", accounts_views.AdminPasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "reset/<uidb64>/<token>/",
+        accounts_views.AdminPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("reset/done/", accounts_views.AdminPasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
 urlpatterns = [
+    path("admin/", include(admin_password_reset)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Public or behind a login: VAULT_API_DOCS_PUBLIC (vault/core/api_docs.py).
+    path("api/schema/", api_docs.SchemaView.as_view(), name="schema"),
+    path("api/docs/", api_docs.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("portal/", include("vault.drawdowns.portal_urls")),
     path("", include("vault.core.urls")),
 ]

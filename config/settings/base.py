@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "django_prometheus",
     "django_structlog",
+    "csp",
     "vault.core",
     "vault.accounts",
     "vault.ledger",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     # before the host validation, HTTPS redirect, sessions, axes and request logging below.
     "vault.core.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A body over the size limit is answered 413 before anything below reads it.
+    "vault.core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,8 +72,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Logs out a session a working day (SESSION_COOKIE_AGE) after its login, however busy.
+    "vault.core.sessions.SessionLimitMiddleware",
     # After authentication: binds request_id, user and organization to every log line of the
     # request, and logs one line per request.
     "django_structlog.middlewares.RequestMiddleware",
@@ -88,6 +94,11 @@ AXES_COOLOFF_TIME = float(os.environ.get("VAULT_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Forwarded headers are believed from this many proxies in front of Vault, no more: 0 (the
+# default) uses the socket's peer address only, N the N-th X-Forwarded-For entry from the right.
+# One rule (vault.core.throttles.client_ip) for the login throttle, lockouts and the request log.
+VAULT_TRUSTED_PROXY_COUNT = int(os.environ.get("VAULT_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "vault.core.throttles.client_ip"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -189,10 +200,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # 12 characters: NIST SP 800-63B's floor is 8; a federal financial system asks for more.
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A password reset link is good for one use and this many seconds (docs/security.md, Passwords).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+
+# Browser protections and sessions (docs/security.md). A session ends SESSION_COOKIE_AGE seconds
+# after its login whatever the activity (vault.core.sessions); a staff session also ends when the
+# browser closes. The schema and Swagger UI ask for a login unless VAULT_API_DOCS_PUBLIC.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(10 * 3600)))  # a working day
+VAULT_API_DOCS_PUBLIC = env_bool("VAULT_API_DOCS_PUBLIC", True)
+# No inline script, style or event handler anywhere: scripts and styles are static files, data
+# reaches them by json_script. Swagger UI's page is our template too (templates/drf_spectacular).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")  # the program's business day
@@ -223,8 +257,24 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "vault.core.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("VAULT_AUTH_THROTTLE", "20/min")},
+    "NUM_PROXIES": VAULT_TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # DRF's three, the JSON one behind a nesting depth check (vault.core.parsers), which the
+    # negotiation also puts in the place of DRF's JSONParser in a view's own parser_classes.
+    "DEFAULT_PARSER_CLASSES": [
+        "vault.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vault.core.parsers.ContentNegotiation",
 }
+# Hostile bodies (docs/security.md, "Hostile input"): a body over this many bytes is answered 413
+# unread (multipart uploads: the larger limit; Django spools their files to disk), and a JSON body
+# nesting arrays and objects deeper than this is a 400 before it is parsed.
+VAULT_MAX_REQUEST_BODY_BYTES = int(os.environ.get("VAULT_MAX_REQUEST_BODY_BYTES", str(5 * 2**20)))
+VAULT_MAX_UPLOAD_BODY_BYTES = int(os.environ.get("VAULT_MAX_UPLOAD_BODY_BYTES", str(32 * 2**20)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = VAULT_MAX_REQUEST_BODY_BYTES  # Django's own bound on what it reads into memory
+VAULT_JSON_MAX_DEPTH = int(os.environ.get("VAULT_JSON_MAX_DEPTH", "32"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vault API",
@@ -350,7 +400,7 @@ structlog_configure()
 DJANGO_STRUCTLOG_CELERY_ENABLED = True  # a task's log lines carry the request_id that enqueued it
 DJANGO_STRUCTLOG_USER_ID_FIELD = "username"
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG  # one line per request: when it finished
-DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # Vault binds `ip` itself, by client_ip's rule
 
 # Errors to Sentry when SENTRY_DSN is set (Django and Celery integrations); nothing otherwise.
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
@@ -363,6 +413,11 @@ sentry_init(
 
 # Domain parameters (see docs/domain.md: parameters are configurable, never hard-coded).
 VAULT_DEFAULT_COVERAGE_TARGET_DAYS = int(os.environ.get("VAULT_DEFAULT_COVERAGE_TARGET_DAYS", "60"))
+# A declared supply disruption starts at most this many days before the business day (and at
+# most this many days after it), and lasts at most VAULT_DISRUPTION_MAX_DAYS days.
+VAULT_DISRUPTION_MAX_BACKDATE_DAYS = int(os.environ.get("VAULT_DISRUPTION_MAX_BACKDATE_DAYS", "30"))
+VAULT_DISRUPTION_MAX_LEAD_DAYS = int(os.environ.get("VAULT_DISRUPTION_MAX_LEAD_DAYS", "365"))
+VAULT_DISRUPTION_MAX_DAYS = int(os.environ.get("VAULT_DISRUPTION_MAX_DAYS", "365"))
 
 # Probes and metrics (docs/operations.md). /readyz fails when an outbox message has waited longer
 # than this for the broker or a worker (0: reported, never failed); its broker check gives up

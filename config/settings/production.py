@@ -26,6 +26,8 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# The OpenAPI schema and Swagger UI only for logged-in users (token or session).
+VAULT_API_DOCS_PUBLIC = env_bool("VAULT_API_DOCS_PUBLIC", False)
 
 # One JSON object a line, for the log shipper (LOG_FORMAT=console to read them by eye).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()

@@ -27,12 +27,12 @@ def test_creates_user_and_new_organization(db):
 
 
 def test_updates_an_existing_user_role_and_group(db):
-    _run("sam", "--role", "auditor", "--password", "first-pass!")
+    _run("sam", "--role", "auditor", "--password", "first-pass-w0rd!")
     _run("sam", "--role", "manager", "--org", "VAULT")
     user = User.objects.get(username="sam")
     assert (user.role, user.organization.code, user.is_staff) == ("manager", "VAULT", True)
     assert [g.name for g in user.groups.all()] == ["manager"]
-    assert user.check_password("first-pass!")  # no --password: the password is kept
+    assert user.check_password("first-pass-w0rd!")  # no --password: the password is kept
     assert User.objects.filter(username="sam").count() == 1
     assert Organization.objects.get(code="VAULT").kind == Organization.Kind.OPERATOR
 

@@ -11,6 +11,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_celery_beat.models import (
     ClockedSchedule,
     CrontabSchedule,
@@ -30,6 +32,7 @@ from vault.financing import services as financing
 from vault.financing.models import FeeReceipt
 from vault.inventory.models import Position
 from vault.ledger.models import Account, JournalEntry
+from vault.ledger.services import download_record
 
 D = Decimal
 ROLES = ("anonymous", "maker_a", "maker_b", "manager", "finance", "auditor")
@@ -180,6 +183,7 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
         "access_attempt": AccessAttempt.objects.create(**access, failures_since_start=1),
         "access_log": AccessLog.objects.create(**access),
         "access_failure": AccessFailureLog.objects.create(**access),
+        "download_record": download_record(by=auditor, what="journal", query={}, format="csv", via="api"),
     }
     params = {name: str(obj.pk) for name, obj in objects.items()}
     params.update(
@@ -189,6 +193,7 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
         facility_code=facility.code,
         account_code="1300",
         token=str(maker_a.pk),  # the token admin addresses a token by its user's id
+        maker_a_uidb64=urlsafe_base64_encode(force_bytes(maker_a.pk)),  # a password reset link's user
         org_a_type=str(ContentType.objects.get_for_model(org_a).pk),
     )
     for name in ("org_a", "maker_a", "material", "site", "lot", "facility", "tranche", "inbound"):

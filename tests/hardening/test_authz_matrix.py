@@ -52,6 +52,7 @@ W = "write"  # authorized: the view ran (2xx, a redirect after success, or a 400
 QUERY = "query"  # a POST that only computes: answered (200, or 400 about the body), writes nothing
 LOGIN = "login"  # a redirect to the login page of the area (admin or portal), nothing written
 NOOP = "noop"  # the admin changelist ignores an action the role may not run (200 or back to the list)
+DOWNLOAD = "download"  # a file served (200) that writes exactly one row: its DownloadRecord
 
 AUTHORIZED = {200, 201, 204, 302, 400, 409}
 REFUSED = {401, 403, 404, 405}
@@ -70,6 +71,7 @@ POST_ONLY_STAFF = (401, 403, 403, 405, 405, 405)  # GET on a POST-only action of
 POST_ONLY_ALL = (401, 405, 405, 405, 405, 405)  # GET on a POST-only action manufacturers reach
 MANAGER_WRITES = (401, 403, 403, W, 403, 403)
 FINANCE_WRITES = (401, 403, 403, 403, W, 403)
+STAFF_DOWNLOAD = (401, 403, 403, DOWNLOAD, DOWNLOAD, DOWNLOAD)
 
 STAFF_PAGE = (LOGIN, LOGIN, LOGIN, 200, 200, 200)
 MANAGER_PAGE = (LOGIN, LOGIN, LOGIN, 200, 403, 403)
@@ -77,6 +79,7 @@ MANAGER_POST = (LOGIN, LOGIN, LOGIN, W, 403, 403)
 FINANCE_PAGE = (LOGIN, LOGIN, LOGIN, 403, 200, 403)
 FINANCE_POST = (LOGIN, LOGIN, LOGIN, 403, W, 403)
 NOBODY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 403)
+STAFF_DOWNLOAD_PAGE = (LOGIN, LOGIN, LOGIN, DOWNLOAD, DOWNLOAD, DOWNLOAD)
 
 PORTAL_PAGE = (LOGIN, 200, 200, 403, 403, 403)
 PORTAL_OWN_A = (LOGIN, 200, 404, 403, 403, 403)
@@ -129,12 +132,12 @@ API_ROWS = [
     *api(f"positions/{PK}/$", "positions/{position}/", STAFF_READ),
     # financing and the ledger: finance writes, staff read, manufacturers see none of it
     *api("facilities/<str:code>/statement/", "facilities/{facility_code}/statement/", STAFF_READ),
-    *api("facilities/<str:code>/statement.csv", "facilities/{facility_code}/statement.csv", STAFF_READ),
-    *api("facilities/<str:code>/statement.xlsx", "facilities/{facility_code}/statement.xlsx", STAFF_READ),
+    *api("facilities/<str:code>/statement.csv", "facilities/{facility_code}/statement.csv", STAFF_DOWNLOAD),
+    *api("facilities/<str:code>/statement.xlsx", "facilities/{facility_code}/statement.xlsx", STAFF_DOWNLOAD),
     *api("valuation/", "valuation/", STAFF_READ),
     *api("ledger/trial-balance/", "ledger/trial-balance/", STAFF_READ),
-    *api("ledger/export.csv", "ledger/export.csv", STAFF_READ),
-    *api("ledger/export.xlsx", "ledger/export.xlsx", STAFF_READ),
+    *api("ledger/export.csv", "ledger/export.csv", STAFF_DOWNLOAD),
+    *api("ledger/export.xlsx", "ledger/export.xlsx", STAFF_DOWNLOAD),
     *api("facilities/$", "facilities/", STAFF_READ, FINANCE_WRITES),
     *api(f"facilities/{ANY_CODE}/$", "facilities/{facility_code}/", STAFF_READ, FINANCE_WRITES),
     *api(f"facilities/{ANY_CODE}/rates/$", "facilities/{facility_code}/rates/", POST_ONLY_STAFF, FINANCE_WRITES),
@@ -208,6 +211,7 @@ def page(route: str, url: str, get: tuple, post: tuple | None = None) -> Row:
 
 
 OTHER_ROWS = [
+    # Public under the test settings; behind a login in production (tests/core/test_api_docs_access.py).
     page("api/schema/", "/api/schema/", PUBLIC),
     page("api/docs/", "/api/docs/", PUBLIC),
     page("healthz", "/healthz", PUBLIC),
@@ -217,6 +221,23 @@ OTHER_ROWS = [
     # the manufacturers' portal
     page("portal/login/", "/portal/login/", (200, 302, 302, 302, 302, 302), (200, 302, 302, 302, 302, 302)),
     page("portal/logout/", "/portal/logout/", (405,) * 6, (302,) * 6),
+    *(  # password reset by e-mail, open to all: the same answer whatever the address (no mail here)
+        Row(f"{area}/", f"/{area}/", PUBLIC, (302,) * 6, POST, {"email": "nobody@nowhere.example"})
+        for area in ("portal/password-reset", "admin/password_reset")
+    ),
+    page("portal/password-reset/sent/", "/portal/password-reset/sent/", PUBLIC),
+    page("portal/password-reset/done/", "/portal/password-reset/done/", PUBLIC),
+    page("admin/password_reset/done/", "/admin/password_reset/done/", PUBLIC),
+    page("admin/reset/done/", "/admin/reset/done/", PUBLIC),
+    # A link that is not (or no longer) valid: the same page for everyone, nothing written. A valid
+    # link stores its token in the session: tests/accounts/test_password_reset.py follows one.
+    page(
+        "portal/password-reset/<uidb64>/<token>/",
+        "/portal/password-reset/{maker_a_uidb64}/expired-token/",
+        PUBLIC,
+        (200,) * 6,
+    ),
+    page("admin/reset/<uidb64>/<token>/", "/admin/reset/{maker_a_uidb64}/expired-token/", PUBLIC, (200,) * 6),
     page("portal/", "/portal/", PORTAL_PAGE),
     page("portal/requests/", "/portal/requests/", PORTAL_PAGE),
     page("portal/requests/new/", "/portal/requests/new/", PORTAL_PAGE, (LOGIN, W, W, 403, 403, 403)),
@@ -239,8 +260,8 @@ OTHER_ROWS = [
     page("admin/(?P<url>.*)$", "/admin/nowhere/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
     # custom admin views: downloads, reports, the review queue, service forms
     page("admin/accounts/user/<id>/password/", "/admin/accounts/user/{maker_a}/password/", NOBODY_PAGE, NOBODY_PAGE),
-    page("admin/ledger/journalentry/export.csv", "/admin/ledger/journalentry/export.csv", STAFF_PAGE),
-    page("admin/ledger/journalentry/export.xlsx", "/admin/ledger/journalentry/export.xlsx", STAFF_PAGE),
+    page("admin/ledger/journalentry/export.csv", "/admin/ledger/journalentry/export.csv", STAFF_DOWNLOAD_PAGE),
+    page("admin/ledger/journalentry/export.xlsx", "/admin/ledger/journalentry/export.xlsx", STAFF_DOWNLOAD_PAGE),
     page("admin/ledger/journalentry/trial-balance/", "/admin/ledger/journalentry/trial-balance/", STAFF_PAGE),
     page(
         "admin/inventory/movement/<int:pk>/reverse/",
@@ -340,6 +361,7 @@ ADMIN_MODELS = {
     "accounts.user": AdminModel("maker_a", versioned=True),
     "ledger.journalentry": AdminModel("journal_entry"),  # posted by the services, never edited
     "ledger.account": AdminModel("account"),
+    "ledger.downloadrecord": AdminModel("download_record"),  # append-only: written by the downloads
     "inventory.material": owned("material", MANAGER, versioned=True),
     "inventory.site": owned("site", MANAGER, versioned=True),
     "inventory.lot": AdminModel("lot", add=MANAGER, change=MANAGER, versioned=True),
@@ -533,6 +555,8 @@ def check(expected, method: str, status: int, location: str, written: int | None
         return to_login and nothing_written
     if expected == NOOP:
         return status in (200, 302) and not to_login and nothing_written
+    if expected == DOWNLOAD:
+        return status == 200 and written == 1
     if method == "get" or status in REFUSED:
         return status == expected and nothing_written
     return status == expected

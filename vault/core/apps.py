@@ -8,7 +8,11 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django_structlog import signals
 
-        from vault.core.logging import bind_organization
+        from vault.core.logging import bind_request_context
 
-        signals.bind_extra_request_finished_metadata.connect(bind_organization, dispatch_uid="vault.log_organization")
-        signals.bind_extra_request_failed_metadata.connect(bind_organization, dispatch_uid="vault.log_organization_f")
+        for signal, uid in (
+            (signals.bind_extra_request_metadata, "vault.log_context_started"),
+            (signals.bind_extra_request_finished_metadata, "vault.log_context_finished"),
+            (signals.bind_extra_request_failed_metadata, "vault.log_context_failed"),
+        ):
+            signal.connect(bind_request_context, dispatch_uid=uid)

@@ -103,9 +103,14 @@ def structlog_configure() -> None:
     )
 
 
-def bind_organization(request, logger, **kwargs) -> None:
-    """Receiver of django-structlog's request signals: the user's organization (its id, read
-    from the user row already loaded, so that logging adds no query)."""
+def bind_request_context(request, logger, **kwargs) -> None:
+    """Receiver of django-structlog's request signals: the client's address (by the one rule of
+    `vault.core.throttles.client_ip`, which believes forwarded headers only from the configured
+    proxies) and the user's organization (its id, read from the user row already loaded, so that
+    logging adds no query)."""
+    from vault.core.throttles import client_ip
+
+    structlog.contextvars.bind_contextvars(ip=client_ip(request))
     user = getattr(request, "user", None)
     organization_id = getattr(user, "organization_id", None)
     if organization_id is not None:

@@ -2,7 +2,7 @@ import django_filters
 from rest_framework.exceptions import ValidationError
 
 from vault.core.errors import InvalidInput
-from vault.core.filters import IdFilter
+from vault.core.filters import BoundedDateFilter, IdFilter
 from vault.coverage.domain import Status
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageSnapshot, Inbound
 from vault.coverage.services import parse_month
@@ -34,8 +34,8 @@ class ForecastFilter(django_filters.FilterSet):
 
 class InboundFilter(django_filters.FilterSet):
     material = django_filters.CharFilter(field_name="material__code")
-    date_from = django_filters.DateFilter(field_name="expected_date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte")
+    date_from = BoundedDateFilter(field_name="expected_date", lookup_expr="gte")
+    date_to = BoundedDateFilter(field_name="expected_date", lookup_expr="lte")
 
     class Meta:
         model = Inbound
@@ -53,8 +53,8 @@ class SnapshotFilter(django_filters.FilterSet):
 
 
 class HistoryFilter(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="as_of", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="as_of", lookup_expr="lte")
+    date_from = BoundedDateFilter(field_name="as_of", lookup_expr="gte")
+    date_to = BoundedDateFilter(field_name="as_of", lookup_expr="lte")
 
     class Meta:
         model = CoverageSnapshot

@@ -1,9 +1,11 @@
 """`Idempotency-Key` for POSTs that create something.
 
-The key row is inserted in the same transaction as what the POST creates, before it: a second
-request with the same key (per user) blocks on the unique index until the first commits, then
-finds the stored response and returns it; if the first failed and rolled back, the second runs
-as if it were first. A different body with the same key is refused (422).
+A key belongs to the sender's organization: the users of one participant share their keys (two
+clerks retrying one order create one request), and a user of no organization (staff) has keys of
+their own. The key row is inserted in the same transaction as what the POST creates, before it: a
+second request with the same key in the same scope blocks on the unique index until the first
+commits, then finds the stored response and returns it; if the first failed and rolled back, the
+second runs as if it were first. A different body (or path) with the same key is refused (422).
 
 A key is remembered for `VAULT_IDEMPOTENCY_RETENTION_HOURS` after its first request
 (`idempotency_keys_prune`, hourly): a retry within that window replays, a reuse after it runs
@@ -37,6 +39,13 @@ def request_fingerprint(request) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _scope(user) -> dict:
+    """The lookup of a key's owner: its organization, else the user (the partial unique indexes)."""
+    if user.organization_id is not None:
+        return {"organization_id": user.organization_id}
+    return {"organization__isnull": True, "user": user}
+
+
 def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
@@ -48,7 +57,8 @@ def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
 
 
 def idempotent(request, handler: Callable[[], Response]) -> Response:
-    """Run `handler` once per (user, Idempotency-Key); without the header just run it."""
+    """Run `handler` once per (organization, Idempotency-Key), or (user, Idempotency-Key) for a
+    user of no organization; without the header just run it."""
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
@@ -56,7 +66,8 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput(f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters.", field=HEADER)
     fingerprint = request_fingerprint(request)
-    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    scope = _scope(request.user)
+    existing = IdempotencyKey.objects.filter(**scope, key=key).first()
     if existing is not None:
         return _replay(existing, fingerprint)
     with transaction.atomic():
@@ -64,12 +75,17 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
             with transaction.atomic():
                 # Waits here for a concurrent holder of the same key to commit or roll back.
                 record = IdempotencyKey.objects.create(
-                    user=request.user, key=key, fingerprint=fingerprint, response_status=0, response_body={}
+                    user=request.user,
+                    organization_id=request.user.organization_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    response_status=0,
+                    response_body={},
                 )
         except IntegrityError:
             record = None
         if record is None:
-            return _replay(IdempotencyKey.objects.get(user=request.user, key=key), fingerprint)
+            return _replay(IdempotencyKey.objects.get(**scope, key=key), fingerprint)
         response = handler()
         record.response_status = response.status_code
         record.response_body = json.loads(JSONRenderer().render(response.data))

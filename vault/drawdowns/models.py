@@ -244,10 +244,22 @@ class Replenishment(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """The first response to a POST sent with an `Idempotency-Key` header, per user and key.
-    Written in the same transaction as what the POST created, so a replay sees both or neither."""
+    """The first response to a POST sent with an `Idempotency-Key` header, per organization and
+    key (the users of one participant share their keys), per user and key for a user of no
+    organization (staff). Written in the same transaction as what the POST created, so a replay
+    sees both or neither."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", help_text="Who sent it first."
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The sender's organization: the key's scope. Empty: the key is the user's alone.",
+    )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
     response_status = models.PositiveSmallIntegerField()
@@ -255,7 +267,18 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="drawdowns_idempotency_unique_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key"],
+                condition=Q(organization__isnull=False),
+                name="drawdowns_idempotency_unique_org_key",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "key"],
+                condition=Q(organization__isnull=True),
+                name="drawdowns_idempotency_unique_user_key",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
+        return f"{self.organization_id or f'user {self.user_id}'}:{self.key}"

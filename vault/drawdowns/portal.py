@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -14,7 +15,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
+from vault.accounts.forms import ParticipantPasswordResetForm
 from vault.accounts.permissions import is_manufacturer
+from vault.accounts.views import PasswordResetConfirmView
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
 from vault.drawdowns.forms import CommentForm, DrawdownRequestForm, PortalAuthenticationForm
@@ -32,6 +35,31 @@ class PortalLoginView(LoginView):
 
 class PortalLogoutView(LogoutView):
     next_page = reverse_lazy("portal:login")
+
+
+# --- password reset by e-mail: the same answer whatever the address (no account enumeration),
+# a one-time link that expires (PASSWORD_RESET_TIMEOUT), the validators, API tokens revoked.
+
+
+class PortalPasswordResetView(auth_views.PasswordResetView):
+    form_class = ParticipantPasswordResetForm
+    template_name = "portal/password_reset_form.html"
+    subject_template_name = "portal/password_reset_subject.txt"
+    email_template_name = "portal/password_reset_email.txt"
+    success_url = reverse_lazy("portal:password_reset_done")
+
+
+class PortalPasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "portal/password_reset_done.html"
+
+
+class PortalPasswordResetConfirmView(PasswordResetConfirmView):
+    template_name = "portal/password_reset_confirm.html"
+    success_url = reverse_lazy("portal:password_reset_complete")
+
+
+class PortalPasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "portal/password_reset_complete.html"
 
 
 def manufacturer_required(view):

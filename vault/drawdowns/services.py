@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -569,15 +570,56 @@ def agreement_fee_receive(*, agreement: ParticipationAgreement, by, received_on:
     return entry
 
 
+def _check_disruption_dates(*, starts_on: date, ends_on: date, today: date) -> None:
+    """A disruption starts no more than VAULT_DISRUPTION_MAX_BACKDATE_DAYS before `today` (nor
+    more than VAULT_DISRUPTION_MAX_LEAD_DAYS after it), ends on or after its start (a one-day
+    disruption ends on the day it starts; the database CHECKs this too), and lasts at most
+    VAULT_DISRUPTION_MAX_DAYS days, both ends included."""
+
+    def out_of_range(message: str, field: str, **limit) -> InvalidInput:
+        return InvalidInput(message, field=field, code="disruption_dates_out_of_range", **limit)
+
+    earliest = today - timedelta(days=settings.VAULT_DISRUPTION_MAX_BACKDATE_DAYS)
+    if starts_on < earliest:
+        raise out_of_range(
+            f"A disruption starts at most {settings.VAULT_DISRUPTION_MAX_BACKDATE_DAYS} days back, "
+            f"on {earliest.isoformat()} or later.",
+            "starts_on",
+            earliest_starts_on=earliest.isoformat(),
+        )
+    latest = today + timedelta(days=settings.VAULT_DISRUPTION_MAX_LEAD_DAYS)
+    if starts_on > latest:
+        raise out_of_range(
+            f"A disruption is declared at most {settings.VAULT_DISRUPTION_MAX_LEAD_DAYS} days ahead, "
+            f"starting on {latest.isoformat()} or earlier.",
+            "starts_on",
+            latest_starts_on=latest.isoformat(),
+        )
+    if ends_on < starts_on:
+        raise out_of_range("The disruption cannot end before it starts.", "ends_on")
+    days = (ends_on - starts_on).days + 1
+    if days > settings.VAULT_DISRUPTION_MAX_DAYS:
+        # Computed from starts_on (sane by now), never from ends_on, which may be 9999-12-31.
+        last = starts_on + timedelta(days=settings.VAULT_DISRUPTION_MAX_DAYS - 1)
+        raise out_of_range(
+            f"A disruption lasts at most {settings.VAULT_DISRUPTION_MAX_DAYS} days: it ends on "
+            f"{last.isoformat()} or earlier (declare another one to extend it).",
+            "ends_on",
+            latest_ends_on=last.isoformat(),
+        )
+
+
 @transaction.atomic
 def disruption_declare(
     *, by, materials: list[Material], starts_on: date, ends_on: date, reason: str, reference: str = ""
 ) -> DisruptionEvent:
-    """Declare a supply disruption for `materials` from `starts_on` to `ends_on` (inclusive)."""
+    """Declare a supply disruption for `materials` from `starts_on` to `ends_on` (inclusive).
+
+    Dates must be sane (see `_check_disruption_dates`): InvalidInput with code
+    `disruption_dates_out_of_range` on `starts_on` or `ends_on` otherwise, nothing written."""
     if not materials:
         raise InvalidInput("Name at least one material.", field="materials")
-    if ends_on < starts_on:
-        raise InvalidInput("The disruption cannot end before it starts.", field="ends_on")
+    _check_disruption_dates(starts_on=starts_on, ends_on=ends_on, today=timezone.localdate())
     if not (reason or "").strip():
         raise InvalidInput("Say what the disruption is.", field="reason")
     event = DisruptionEvent.objects.create(

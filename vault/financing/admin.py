@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin, form_error
 from vault.core.errors import DomainError, InvalidInput
 from vault.financing import selectors, services
-from vault.financing.exports import statement_csv, statement_filename, statement_xlsx
+from vault.financing.exports import statement_csv, statement_download, statement_filename, statement_xlsx
 from vault.financing.forms import (
     FacilityAddForm,
     FacilityTermsForm,
@@ -246,9 +246,17 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
             statement = selectors.facility_statement(facility=facility)
         download = request.GET.get("download")
         if download == "csv":
-            return csv_response(statement_csv(statement), statement_filename(statement, "csv"))
+            return csv_response(
+                statement_csv(statement),
+                statement_filename(statement, "csv"),
+                **statement_download(statement, request=request),
+            )
         if download == "xlsx":
-            return xlsx_response(statement_xlsx(statement), statement_filename(statement, "xlsx"))
+            return xlsx_response(
+                statement_xlsx(statement),
+                statement_filename(statement, "xlsx"),
+                **statement_download(statement, request=request),
+            )
         query = request.GET.copy()
         query.pop("download", None)
         context = {

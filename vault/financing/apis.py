@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput, NotFound
 from vault.financing import selectors, services
-from vault.financing.exports import statement_csv, statement_filename, statement_xlsx
+from vault.financing.exports import statement_csv, statement_download, statement_filename, statement_xlsx
 from vault.financing.filters import (
     FacilityFilter,
     InterestAccrualFilter,
@@ -134,7 +134,11 @@ class FacilityStatementCsvApi(FileDownloadMixin, APIView):
     @extend_schema(parameters=STATEMENT_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request, code: str):
         statement = _statement(request, code)
-        return csv_response(statement_csv(statement), statement_filename(statement, "csv"))
+        return csv_response(
+            statement_csv(statement),
+            statement_filename(statement, "csv"),
+            **statement_download(statement, request=request),
+        )
 
 
 class FacilityStatementXlsxApi(FileDownloadMixin, APIView):
@@ -145,7 +149,11 @@ class FacilityStatementXlsxApi(FileDownloadMixin, APIView):
     @extend_schema(parameters=STATEMENT_PARAMETERS, responses={(200, XlsxRenderer.media_type): OpenApiTypes.BINARY})
     def get(self, request, code: str):
         statement = _statement(request, code)
-        return xlsx_response(statement_xlsx(statement), statement_filename(statement, "xlsx"))
+        return xlsx_response(
+            statement_xlsx(statement),
+            statement_filename(statement, "xlsx"),
+            **statement_download(statement, request=request),
+        )
 
 
 class TrancheViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -8,6 +8,7 @@ from typing import IO
 
 from vault.financing.selectors import STATEMENT_COLUMNS, Statement
 from vault.ledger.exports import Sheet, csv_chunks, xlsx_file
+from vault.ledger.models import DownloadRecord
 
 
 def statement_filename(statement: Statement, extension: str) -> str:
@@ -15,6 +16,22 @@ def statement_filename(statement: Statement, extension: str) -> str:
         f"statement_{statement.facility.code}_{statement.period}_"
         f"{statement.date_from.isoformat()}_{statement.date_to.isoformat()}.{extension}"
     )
+
+
+def statement_download(statement: Statement, *, request) -> dict:
+    """What `csv_response`/`xlsx_response` record for a statement: the selection it was built
+    with (defaults resolved), and its number of rows."""
+    return {
+        "request": request,
+        "what": DownloadRecord.What.FACILITY_STATEMENT,
+        "query": {
+            "facility": statement.facility.code,
+            "period": statement.period,
+            "date_from": statement.date_from.isoformat(),
+            "date_to": statement.date_to.isoformat(),
+        },
+        "row_count": len(statement.rows),
+    }
 
 
 def statement_csv(statement: Statement) -> Iterator[bytes]:

@@ -1,5 +1,6 @@
 import django_filters
 
+from vault.core.filters import BoundedDateFilter
 from vault.financing.models import Facility, InterestAccrual, InterestPayment, PricePoint, Repayment, Tranche
 
 
@@ -11,8 +12,8 @@ class FacilityFilter(django_filters.FilterSet):
 
 class TrancheFilter(django_filters.FilterSet):
     facility = django_filters.CharFilter(field_name="facility__code")
-    expected_from = django_filters.DateFilter(field_name="expected_date", lookup_expr="gte")
-    expected_to = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte")
+    expected_from = BoundedDateFilter(field_name="expected_date", lookup_expr="gte")
+    expected_to = BoundedDateFilter(field_name="expected_date", lookup_expr="lte")
 
     class Meta:
         model = Tranche
@@ -21,8 +22,8 @@ class TrancheFilter(django_filters.FilterSet):
 
 class _FacilityDated(django_filters.FilterSet):
     facility = django_filters.CharFilter(field_name="facility__code")
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = BoundedDateFilter(field_name="date", lookup_expr="gte")
+    date_to = BoundedDateFilter(field_name="date", lookup_expr="lte")
 
 
 class RepaymentFilter(_FacilityDated):
@@ -45,8 +46,8 @@ class InterestAccrualFilter(_FacilityDated):
 
 class PricePointFilter(django_filters.FilterSet):
     material = django_filters.CharFilter(field_name="material__code")
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = BoundedDateFilter(field_name="date", lookup_expr="gte")
+    date_to = BoundedDateFilter(field_name="date", lookup_expr="lte")
 
     class Meta:
         model = PricePoint

@@ -21,11 +21,19 @@ def _reverse_url_pattern(script_prefix: str) -> str:
     return reverse("admin:inventory_movement_reverse", args=[0])
 
 
+def _with_code_read_only(fields, obj) -> list[str]:
+    """The code is typed on the add form and shown read-only after: it is the natural key."""
+    return [*fields, "code"] if obj is not None else list(fields)
+
+
 @admin.register(Material)
 class MaterialAdmin(HistoryAdmin):
     list_display = ["code", "name", "form", "grade", "coverage_target_days", "price_floor"]
     list_filter = ["form"]
     search_fields = ["code", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return _with_code_read_only(super().get_readonly_fields(request, obj), obj)
 
 
 @admin.register(Site)
@@ -34,6 +42,9 @@ class SiteAdmin(HistoryAdmin):
     list_display = ["code", "name", "country", "custodian", "capacity_kg"]
     list_filter = ["country"]
     search_fields = ["code", "name", "custodian"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return _with_code_read_only(super().get_readonly_fields(request, obj), obj)
 
 
 class MovementInline(ReadOnlyInline):

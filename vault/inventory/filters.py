@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Subquery
 from django.utils import timezone
 
-from vault.core.filters import IdFilter
+from vault.core.filters import BoundedDateFilter, IdFilter
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 
 
@@ -37,8 +37,8 @@ class MovementFilter(django_filters.FilterSet):
     site = CodeFilter(field_name="site", target=Site, help_text="Site code")
     lot = IdFilter(field_name="lot_id", help_text="Lot id")
     kind = django_filters.ChoiceFilter(choices=Movement.Kind.choices)
-    date_from = django_filters.DateFilter(method="filter_date_from", label="On or after (YYYY-MM-DD)")
-    date_to = django_filters.DateFilter(method="filter_date_to", label="On or before (YYYY-MM-DD)")
+    date_from = BoundedDateFilter(method="filter_date_from", label="On or after (YYYY-MM-DD)")
+    date_to = BoundedDateFilter(method="filter_date_to", label="On or before (YYYY-MM-DD)")
 
     class Meta:
         model = Movement

@@ -29,6 +29,7 @@ class Material(models.Model):
         HYDROXIDE = "hydroxide", "Hydroxide"
         OTHER = "other", "Other"
 
+    # The API's natural key: immutable once the row exists (a trigger refuses a rename, 0004).
     code = models.CharField(max_length=32, unique=True, validators=[code_format])
     name = models.CharField(max_length=200)
     form = models.CharField(max_length=20, choices=Form.choices)
@@ -50,6 +51,7 @@ class Material(models.Model):
 
 
 class Site(models.Model):
+    # The API's natural key: immutable once the row exists (a trigger refuses a rename, 0004).
     code = models.CharField(max_length=32, unique=True, validators=[code_format])
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, validators=[country_code])

@@ -4,18 +4,28 @@ from rest_framework import serializers
 
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 from vault.inventory.selectors import site_held
-from vault.inventory.services import CREATABLE_KINDS
+from vault.inventory.services import CREATABLE_KINDS, code_unchanged
 
 QUANTITY_FIELD = {"max_digits": 18, "decimal_places": 3}
 
 
-class MaterialSerializer(serializers.ModelSerializer):
+class NaturalKeySerializer(serializers.ModelSerializer):
+    """`code` is the natural key: given on creation, never changed after (the same code may be
+    sent again on PATCH; another one is refused with `code_immutable`, nothing written)."""
+
+    def validate_code(self, value):
+        if self.instance is not None:
+            code_unchanged(instance=self.instance, code=value)
+        return value
+
+
+class MaterialSerializer(NaturalKeySerializer):
     class Meta:
         model = Material
         fields = ["code", "name", "form", "grade", "unit", "coverage_target_days", "price_floor"]
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(NaturalKeySerializer):
     class Meta:
         model = Site
         fields = ["code", "name", "country", "custodian", "capacity_kg"]

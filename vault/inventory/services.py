@@ -42,6 +42,18 @@ QUANTUM_PLACES = 3
 MAX_QUANTITY = Decimal("1e15")  # Quantities are numeric(18, 3).
 
 
+def code_unchanged(*, instance: Material | Site, code: str) -> None:
+    """A material's or site's code is its natural key, used by clients from the moment it is
+    created: it never changes. Raises InvalidInput(`code_immutable`, field `code`) for another
+    code; the database refuses the rename too (trigger, migration 0004)."""
+    if instance.pk is not None and code != instance.code:
+        raise InvalidInput(
+            f"The code of {instance._meta.verbose_name} {instance.code} cannot be changed: clients address it by code.",
+            field="code",
+            code="code_immutable",
+        )
+
+
 @dataclass(frozen=True)
 class _Change:
     lot: Lot

@@ -12,9 +12,9 @@ from django.urls import path, reverse
 
 from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from vault.ledger import selectors
-from vault.ledger.apis import csv_response, export_filename, xlsx_response
+from vault.ledger.apis import JOURNAL, csv_response, export_filename, xlsx_response
 from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
-from vault.ledger.models import Account, JournalEntry, JournalLine
+from vault.ledger.models import Account, DownloadRecord, JournalEntry, JournalLine
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -177,8 +177,10 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except IncorrectLookupParameters as exc:
             raise PermissionDenied(str(exc))
         if fmt == "xlsx":
-            return xlsx_response(lines_xlsx(selection), export_filename(selection, "xlsx"))
-        return csv_response(lines_csv(selection), export_filename(selection, "csv"))
+            return xlsx_response(
+                lines_xlsx(selection), export_filename(selection, "xlsx"), request=request, what=JOURNAL
+            )
+        return csv_response(lines_csv(selection), export_filename(selection, "csv"), request=request, what=JOURNAL)
 
     def trial_balance_view(self, request):
         if not self.has_view_permission(request):
@@ -222,3 +224,20 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Balance (normal side)")
     def balance(self, obj):
         return selectors.normal_balance(obj, obj.debits, obj.credits)
+
+
+@admin.register(DownloadRecord)
+class DownloadRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who downloaded the ledger or a statement, when, and with which filter: staff (auditors
+    first) read it; nobody adds, changes or deletes a record."""
+
+    list_display = ["at", "user", "what", "format", "via", "row_count", "query"]
+    list_filter = ["what", "format", "via"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    date_hierarchy = "at"
+    ordering = ["-at", "-id"]
+    fields = ["at", "user", "what", "format", "via", "row_count", "query"]
+    readonly_fields = fields
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False

@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,7 +16,7 @@ from vault.accounts.roles import Role
 from vault.ledger import selectors, services
 from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
 from vault.ledger.filters import JournalEntryFilter
-from vault.ledger.models import JournalEntry
+from vault.ledger.models import DownloadRecord, JournalEntry
 from vault.ledger.serializers import (
     AccountBalanceSerializer,
     AsOfSerializer,
@@ -27,6 +28,7 @@ from vault.ledger.serializers import (
 )
 
 FINANCE_WRITERS = (Role.FINANCE,)
+JOURNAL = DownloadRecord.What.JOURNAL
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Balances up to and including this date.")
 
@@ -69,14 +71,44 @@ class FileDownloadMixin:
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-def csv_response(chunks, filename: str) -> StreamingHttpResponse:
+# Parameters that choose the file's format or the download itself, not the rows in it.
+NOT_FILTERS = frozenset({"format", "download"})
+
+
+def download_query(params) -> dict:
+    """The filter of a download as JSON, from a request's query parameters: one value as a
+    string, a repeated parameter as a list."""
+    return {key: values[0] if len(values) == 1 else values for key, values in params.lists() if key not in NOT_FILTERS}
+
+
+def _record(request, *, what: str, query: dict | None, fmt: str, row_count: int | None) -> None:
+    services.download_record(
+        by=request.user,
+        what=what,
+        query=download_query(request.GET) if query is None else query,
+        format=fmt,
+        via="api" if isinstance(request, Request) else "admin",
+        row_count=row_count,
+    )
+
+
+# The only two ways to answer with a file, and both record the download (DownloadRecord): a
+# view cannot hand out the ledger or a statement without saying who took what, with which filter.
+def csv_response(
+    chunks, filename: str, *, request, what: str, query: dict | None = None, row_count: int | None = None
+) -> StreamingHttpResponse:
+    """`query`: the filter to record (default: the request's query parameters)."""
+    _record(request, what=what, query=query, fmt="csv", row_count=row_count)
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
 
 
-def xlsx_response(file, filename: str) -> FileResponse:
+def xlsx_response(
+    file, filename: str, *, request, what: str, query: dict | None = None, row_count: int | None = None
+) -> FileResponse:
+    _record(request, what=what, query=query, fmt="xlsx", row_count=row_count)
     response = FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
     response["Cache-Control"] = "no-store"
     return response
@@ -209,7 +241,7 @@ class LedgerCsvExportApi(FileDownloadMixin, APIView):
     @extend_schema(parameters=EXPORT_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request):
         selection = export_selection(request.query_params)
-        return csv_response(lines_csv(selection), export_filename(selection, "csv"))
+        return csv_response(lines_csv(selection), export_filename(selection, "csv"), request=request, what=JOURNAL)
 
 
 class LedgerXlsxExportApi(FileDownloadMixin, APIView):
@@ -220,4 +252,4 @@ class LedgerXlsxExportApi(FileDownloadMixin, APIView):
     @extend_schema(parameters=EXPORT_PARAMETERS, responses={(200, XLSX_TYPE): OpenApiTypes.BINARY})
     def get(self, request):
         selection = export_selection(request.query_params)
-        return xlsx_response(lines_xlsx(selection), export_filename(selection, "xlsx"))
+        return xlsx_response(lines_xlsx(selection), export_filename(selection, "xlsx"), request=request, what=JOURNAL)

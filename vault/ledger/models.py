@@ -80,3 +80,31 @@ class JournalLine(models.Model):
     def __str__(self) -> str:
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
         return f"{self.account.code} {side}"
+
+
+class DownloadRecord(models.Model):
+    """One download of the ledger or of a statement (a CSV or Excel file, from the API or the
+    admin): who, when, what, with which filter. Written only by `download_record` (every file
+    response goes through it); append-only, in the database too (migration 0006)."""
+
+    class What(models.TextChoices):
+        JOURNAL = "journal", "Journal lines"
+        FACILITY_STATEMENT = "facility_statement", "Facility statement"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    what = models.CharField(max_length=32, choices=What.choices)
+    query = models.JSONField(default=dict, blank=True, help_text="The filter parameters, as the request gave them.")
+    format = models.CharField(max_length=8, choices=Format.choices)
+    row_count = models.PositiveIntegerField(null=True, blank=True, help_text="Empty when the file is streamed.")
+    via = models.CharField(max_length=8, choices=[("api", "API"), ("admin", "Admin")])
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_what_display()} ({self.format}) by {self.user_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from vault.core.errors import Conflict, InvalidInput
 from vault.ledger.chart import SYSTEM_ACCOUNTS, AccountType
-from vault.ledger.models import Account, JournalEntry, JournalLine
+from vault.ledger.models import Account, DownloadRecord, JournalEntry, JournalLine
 
 CENT = Decimal("0.01")
 
@@ -101,3 +101,16 @@ def entry_reverse(*, entry: JournalEntry, date: date_type, memo: str = "", by=No
 
 
 __all__ = ["AccountType", "Line", "account_open", "chart_ensure", "entry_post", "entry_reverse"]
+
+
+def download_record(
+    *, by, what: str, query: dict, format: str, via: str, row_count: int | None = None
+) -> DownloadRecord:
+    """Record one download of the ledger or of a statement: who (`by`), what, with which filter
+    (`query`, JSON), in which format, through the API or the admin, and how many rows when known.
+    Records are never changed nor deleted (database triggers)."""
+    if what not in DownloadRecord.What.values:
+        raise InvalidInput(f"Unknown download {what!r}.", field="what")
+    if format not in DownloadRecord.Format.values:
+        raise InvalidInput(f"Unknown download format {format!r}.", field="format")
+    return DownloadRecord.objects.create(user=by, what=what, query=query, format=format, via=via, row_count=row_count)
