@@ -90,7 +90,7 @@ def test_finance_sees_each_facility_and_the_totals(client, finance, facilities):
     assert rows["OLD-T"][5] == "2025-12-31 not available today"
     assert rows["Total"][:5] == ["10,520.0", "1,630.0", "1,380.0", "8,890.0", "15.5%"]
     # The bar's width is the percentage drawn; the text says it too (the bar is decorative).
-    assert 'aria-hidden="true"><span class="vault-bar-fill" style="width: 15.0%"></span></span> 15.0%' in panel
+    assert '<rect class="vault-bar-fill" width="15.0%" height="100%"/></svg> 15.0%' in panel
     assert "8,875.0 USD m can still be drawn today" in panel
     loan = facilities[0]
     assert f'href="/admin/financing/facility/{loan.pk}/change/">LOAN-T</a>' in panel
