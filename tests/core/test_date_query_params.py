@@ -8,37 +8,15 @@ from datetime import date
 import django_filters
 import pytest
 from django.apps import apps
-from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.core.api_routes import api_list_views
 from vault.core.filters import MAX_DATE, MIN_DATE, BoundedDateFilter
 
 OUT_OF_RANGE = ["9999-12-31", "0001-01-01"]
 
 
-def _api_list_views():
-    """(path, view class) of every API list route (GET answered by `list`) with a FilterSet."""
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern), pattern.callback
-
-    for route, callback in walk(get_resolver().url_patterns):
-        view = getattr(callback, "cls", None)
-        if not route.startswith("api/v1/") or "<" in route or "(?P<format>" in route:
-            continue
-        if (
-            getattr(view, "filterset_class", None) is None
-            or (getattr(callback, "actions", None) or {}).get("get") != "list"
-        ):
-            continue
-        yield "/" + route.replace("^", "").replace("$", ""), view
-
-
 def _date_params():
-    for path, view in _api_list_views():
+    for path, view in api_list_views():
         for name, filter_ in view.filterset_class.base_filters.items():
             if isinstance(filter_, django_filters.DateFilter):
                 yield path, name
