@@ -256,7 +256,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "vault.core.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("VAULT_AUTH_THROTTLE", "20/min")},
+    # Password reset requests (the admin's and the portal's pages): per client address, and per
+    # e-mail address asked for (over it the page answers the same, but no mail is sent).
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": os.environ.get("VAULT_AUTH_THROTTLE", "20/min"),
+        "password_reset": os.environ.get("VAULT_PASSWORD_RESET_THROTTLE", "10/hour"),
+        "password_reset_email": os.environ.get("VAULT_PASSWORD_RESET_EMAIL_THROTTLE", "3/hour"),
+    },
     "NUM_PROXIES": VAULT_TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # DRF's three, the JSON one behind a nesting depth check (vault.core.parsers), which the

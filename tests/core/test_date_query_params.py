@@ -89,3 +89,82 @@ def test_the_bounds_themselves_are_accepted_and_filter(api, manager, lot, param)
 
 def test_the_bounds_leave_room_for_the_next_day():
     assert date.min < MIN_DATE <= MAX_DATE < date.max
+
+
+def _serializer_date_fields():
+    """(serializer, field) of every writable date field of every serializer of every app."""
+    from rest_framework import serializers
+
+    for config in apps.get_app_configs():
+        if not config.name.startswith("vault."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.serializers")
+        except ModuleNotFoundError:
+            continue
+        for value in vars(module).values():
+            if not (
+                isinstance(value, type)
+                and issubclass(value, serializers.Serializer)
+                and value.__module__ == module.__name__
+                and (not issubclass(value, serializers.ModelSerializer) or hasattr(value, "Meta"))
+            ):
+                continue
+            for name, field in value().fields.items():
+                if isinstance(field, serializers.DateField | serializers.DateTimeField) and not field.read_only:
+                    yield value, name, field
+
+
+def test_every_date_a_serializer_reads_is_the_bounded_one():
+    """Bodies and serializer-read query parameters (as_of, the ledger export's dates), declared
+    fields and the ones ModelSerializer generates from model DateFields alike."""
+    from vault.core.serializers import BoundedDateField
+
+    found = list(_serializer_date_fields())
+    names = {(serializer.__name__, name) for serializer, name, _ in found}
+    assert {
+        ("AsOfSerializer", "as_of"),
+        ("LedgerExportQuerySerializer", "date_to"),
+        ("LotSerializer", "received_date"),
+    } <= names
+    for serializer, name, field in found:
+        assert isinstance(field, BoundedDateField), f"{serializer.__name__}.{name}"
+
+
+def _schema_date_query_params():
+    """(path, parameter) of every GET route without path parameters whose schema declares a date
+    query parameter: FilterSets' and the ones views read through a serializer."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, operations in schema["paths"].items():
+        get = operations.get("get")
+        if get is None or "{" in path:
+            continue
+        for param in get.get("parameters", []):
+            if param.get("in") == "query" and param.get("schema", {}).get("format") == "date":
+                yield path, param["name"]
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_serializer_read_query_dates_are_bounded_too(api, manager, value):
+    """`?as_of=9999-12-31` on the balances, the trial balance and the valuation, and the ledger
+    export's and statement's dates: a 400 naming the parameter, whatever reads it."""
+    params = list(dict.fromkeys(_schema_date_query_params()))
+    assert ("/api/v1/ledger/trial-balance/", "as_of") in params
+    assert ("/api/v1/ledger/export.csv", "date_to") in params
+    for path, param in params:
+        response = api(manager).get(path, {param: value})
+        assert response.status_code == 400, (path, param, response.content)
+        assert param in response.json()["errors"], (path, param, response.json())
+
+
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+def test_a_body_date_out_of_range_is_a_400_naming_the_field(api, finance, value):
+    """A date in a body (here a ledger entry's) is refused before anything is written."""
+    from vault.ledger.models import JournalEntry
+
+    response = api(finance).post("/api/v1/ledger/entries/", {"date": value, "memo": "far", "lines": []}, format="json")
+    assert response.status_code == 400, response.content
+    assert "between 1900-01-01 and 9998-12-31" in response.json()["errors"]["date"][0]
+    assert not JournalEntry.objects.exists()

@@ -50,3 +50,20 @@ def test_swagger_ui_is_served_offline(client, db):
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
     for cdn in ("cdn.jsdelivr", "unpkg.com", "cdnjs"):
         assert cdn not in page and cdn not in script.content.decode()
+
+
+def test_every_operation_with_a_body_documents_the_413(schema):
+    """Integrators learn from the schema that an oversized body is refused (413, the error shape)."""
+    with_body = [
+        (path, method, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+    assert len(with_body) > 5
+    for path, method, operation in with_body:
+        response = operation["responses"].get("413")
+        assert response, f"{method.upper()} {path} does not document 413"
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    positions = schema["paths"]["/api/v1/positions/"]["get"]["responses"]
+    assert "413" not in positions  # a GET sends no body

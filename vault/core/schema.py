@@ -25,6 +25,10 @@ DESCRIPTIONS = {
     "403": "Authenticated, but this role may not do this.",
     "404": "Not found, or not visible to this user (another organization's data), or an invalid page.",
     "409": "Conflicts with the current state (insufficient stock, wrong state for this action...).",
+    "413": (
+        "The request body is over the size limit (`request_too_large`; VAULT_MAX_REQUEST_BODY_BYTES, "
+        "VAULT_MAX_UPLOAD_BODY_BYTES for multipart uploads); nothing was read or written."
+    ),
     "429": "Too many attempts; retry later.",
 }
 PUBLIC_PATHS = {"/api/v1/auth/token/"}
@@ -43,6 +47,8 @@ def add_error_responses(result, generator, request, public):
             codes = set()
             if writes or has_query or has_path:
                 codes.add("400")
+            if "requestBody" in operation:  # vault.core.middleware.BodySizeLimitMiddleware
+                codes.add("413")
             if path in PUBLIC_PATHS:
                 codes.add("429")
             else:

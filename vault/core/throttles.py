@@ -12,6 +12,7 @@ throttling")."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import threading
@@ -82,11 +83,8 @@ outage = _Outage()
 local_cache = LocMemCache("vault-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
 
 
-class ScopedRateThrottle(throttling.ScopedRateThrottle):
-    """DRF's scoped throttle, keyed by `client_ip`, falling back to per-process counters."""
-
-    def get_ident(self, request) -> str | None:
-        return client_ip(request)
+class _CacheFallback:
+    """Counts in the shared cache, or in this process' memory while that cache does not answer."""
 
     def allow_request(self, request, view) -> bool:
         if not outage.skip_cache():
@@ -99,3 +97,27 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
                 return allowed
         self.cache = local_cache  # this instance only: one per request
         return super().allow_request(request, view)
+
+
+class ScopedRateThrottle(_CacheFallback, throttling.ScopedRateThrottle):
+    """DRF's scoped throttle, keyed by `client_ip`, falling back to per-process counters."""
+
+    def get_ident(self, request) -> str | None:
+        return client_ip(request)
+
+
+class KeyRateThrottle(_CacheFallback, throttling.SimpleRateThrottle):
+    """A rate limit on any key, outside DRF's views (the password reset pages): `allowed()` counts
+    one attempt of `key` under `scope` (a rate of DEFAULT_THROTTLE_RATES) and says whether it is
+    within the rate. The key is hashed: an e-mail address is not written to the cache."""
+
+    def __init__(self, scope: str, key: str):
+        self.scope = scope
+        self.ident = hashlib.sha256(key.encode()).hexdigest()  # DRF sets self.key to the cache key
+        super().__init__()
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.ident}
+
+    def allowed(self) -> bool:
+        return self.allow_request(None, None)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from vault.accounts.models import Organization
 from vault.core.errors import InvalidInput
+from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.coverage.domain import Status
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
 from vault.coverage.services import parse_month
@@ -63,7 +64,7 @@ class ScenarioStatusField(serializers.ChoiceField):
         super().__init__(choices=Status.choices, **kwargs)
 
 
-class SnapshotSerializer(serializers.ModelSerializer):
+class SnapshotSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     forward_days = serializers.DecimalField(
         allow_null=True, help_text="null: unbounded (no demand).", read_only=True, **DAYS_FIELD
@@ -90,7 +91,7 @@ class ScenarioResultSerializer(serializers.Serializer):
     usable_stock = serializers.DecimalField(**QUANTITY_FIELD)
     forward_days = serializers.DecimalField(allow_null=True, **DAYS_FIELD)
     beyond_horizon = serializers.BooleanField()
-    depletion_date = serializers.DateField(allow_null=True)
+    depletion_date = BoundedDateField(allow_null=True)
     trailing_days = serializers.DecimalField(allow_null=True, **DAYS_FIELD)
     target_days = serializers.IntegerField()
     status = ScenarioStatusField()
@@ -134,7 +135,7 @@ class ScenarioSerializer(serializers.Serializer):
     extra_drawdowns = DrawdownOverrideSerializer(many=True, required=False)
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="completed: the run and its snapshots were stored.")
 
     class Meta:
@@ -162,7 +163,7 @@ class CheckSerializer(serializers.Serializer):
 # --- forecasts ------------------------------------------------------------------------------------
 
 
-class ForecastSerializer(serializers.ModelSerializer):
+class ForecastSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
     month = MonthField(read_only=True)
@@ -195,7 +196,7 @@ class ForecastUploadSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ForecastVersionSerializer(serializers.ModelSerializer):
+class ForecastVersionSerializer(ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True)
 
     class Meta:
@@ -207,7 +208,7 @@ class ForecastVersionSerializer(serializers.ModelSerializer):
 # --- inbound and alerts -----------------------------------------------------------------------------
 
 
-class InboundSerializer(serializers.ModelSerializer):
+class InboundSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all())
     quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY_FIELD)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
@@ -220,12 +221,12 @@ class InboundSerializer(serializers.ModelSerializer):
 
 class InboundUpdateSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(min_value=Decimal("0.001"), required=False, **QUANTITY_FIELD)
-    expected_date = serializers.DateField(required=False)
+    expected_date = BoundedDateField(required=False)
     confirmed = serializers.BooleanField(required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from vault.accounts.forms import ParticipantPasswordResetForm
 from vault.accounts.permissions import is_manufacturer
-from vault.accounts.views import PasswordResetConfirmView
+from vault.accounts.views import PasswordResetConfirmView, ThrottledPasswordResetView
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
 from vault.drawdowns.forms import CommentForm, DrawdownRequestForm, PortalAuthenticationForm
@@ -41,7 +41,7 @@ class PortalLogoutView(LogoutView):
 # a one-time link that expires (PASSWORD_RESET_TIMEOUT), the validators, API tokens revoked.
 
 
-class PortalPasswordResetView(auth_views.PasswordResetView):
+class PortalPasswordResetView(ThrottledPasswordResetView):
     form_class = ParticipantPasswordResetForm
     template_name = "portal/password_reset_form.html"
     subject_template_name = "portal/password_reset_subject.txt"

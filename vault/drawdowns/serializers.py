@@ -5,6 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from vault.accounts.models import Organization
+from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.drawdowns.models import (
     DisruptionEvent,
     DrawdownRequest,
@@ -25,7 +26,7 @@ def _material_field(**kwargs):
     return serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all(), **kwargs)
 
 
-class DrawdownRequestSerializer(serializers.ModelSerializer):
+class DrawdownRequestSerializer(ModelSerializer):
     """Read shape; `status`, `approved_quantity` and `organization` are never writable."""
 
     organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -56,7 +57,7 @@ class DrawdownRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DrawdownTransitionSerializer(serializers.ModelSerializer):
+class DrawdownTransitionSerializer(ModelSerializer):
     by = serializers.CharField(source="by.username", read_only=True)
 
     class Meta:
@@ -79,10 +80,10 @@ class DrawdownRequestCreateSerializer(serializers.Serializer):
 
     material = _material_field()
     quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY)
-    needed_by = serializers.DateField()
+    needed_by = BoundedDateField()
     priority = serializers.ChoiceField(choices=DrawdownRequest.Priority.choices, default="routine")
     justification = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    replenish_by = serializers.DateField(
+    replenish_by = BoundedDateField(
         required=False, allow_null=True, default=None, help_text="Required outside a declared disruption."
     )
     submit = serializers.BooleanField(required=False, default=False, help_text="Submit right away.")
@@ -107,7 +108,7 @@ class ApproveSerializer(CommentSerializer):
     )
 
 
-class EntitlementSerializer(serializers.ModelSerializer):
+class EntitlementSerializer(ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="code", queryset=Organization.objects.all())
     material = _material_field()
     quantity = serializers.DecimalField(min_value=Decimal("0.001"), help_text="Entitlement, kg.", **QUANTITY)
@@ -144,10 +145,10 @@ class EntitlementSerializer(serializers.ModelSerializer):
 
 
 class FeeReceiveSerializer(serializers.Serializer):
-    received_on = serializers.DateField(required=False, allow_null=True, default=None)
+    received_on = BoundedDateField(required=False, allow_null=True, default=None)
 
 
-class ObligationSerializer(serializers.ModelSerializer):
+class ObligationSerializer(ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     request_number = serializers.CharField(source="request.number", read_only=True)
@@ -182,14 +183,14 @@ class ReplenishSerializer(serializers.Serializer):
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     mining_country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166 code, e.g. US.")
     processing_country = serializers.RegexField(r"^[A-Z]{2}$", help_text="ISO 3166 code, e.g. US.")
-    received_date = serializers.DateField(required=False, allow_null=True, default=None)
+    received_date = BoundedDateField(required=False, allow_null=True, default=None)
     lot_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     supplier = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     assay_certificate = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class ReplenishmentSerializer(serializers.ModelSerializer):
+class ReplenishmentSerializer(ModelSerializer):
     lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
 
     class Meta:
@@ -198,7 +199,7 @@ class ReplenishmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DisruptionSerializer(serializers.ModelSerializer):
+class DisruptionSerializer(ModelSerializer):
     materials = serializers.SlugRelatedField(
         slug_field="code", many=True, queryset=Material.objects.all(), allow_empty=False
     )

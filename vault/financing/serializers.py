@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from vault.accounts.models import Organization
+from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.financing.models import (
     DayCount,
     Facility,
@@ -25,13 +26,13 @@ RATE_FIELD = {"max_digits": 9, "decimal_places": 6}
 PRICE_FIELD = {"max_digits": 14, "decimal_places": 4}
 
 
-class InterestRateSerializer(serializers.ModelSerializer):
+class InterestRateSerializer(ModelSerializer):
     class Meta:
         model = InterestRate
         fields = ["effective_from", "rate_pct"]
 
 
-class FacilitySerializer(serializers.ModelSerializer):
+class FacilitySerializer(ModelSerializer):
     """Read and create. `interest_rate_pct` reads as the rate in force today; on create it
     becomes the first row of the schedule (from `available_from`)."""
 
@@ -85,16 +86,16 @@ class FacilityUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     counterparty = serializers.CharField(max_length=200, required=False)
     commitment = serializers.DecimalField(required=False, **POSITIVE_MONEY)
-    available_until = serializers.DateField(required=False)
-    maturity_date = serializers.DateField(required=False)
+    available_until = BoundedDateField(required=False)
+    maturity_date = BoundedDateField(required=False)
 
 
 class RateSetSerializer(serializers.Serializer):
-    effective_from = serializers.DateField()
+    effective_from = BoundedDateField()
     rate_pct = serializers.DecimalField(min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE_FIELD)
 
 
-class TrancheSerializer(serializers.ModelSerializer):
+class TrancheSerializer(ModelSerializer):
     facility = CodeRelatedField(queryset=Facility.objects.all())
     amount = serializers.DecimalField(**POSITIVE_MONEY)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
@@ -116,14 +117,14 @@ class TrancheSerializer(serializers.ModelSerializer):
 
 
 class TrancheDisburseSerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="Disbursal date; today by default.")
+    date = BoundedDateField(required=False, help_text="Disbursal date; today by default.")
 
 
 class TrancheCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RepaymentSerializer(serializers.ModelSerializer):
+class RepaymentSerializer(ModelSerializer):
     facility = CodeRelatedField(queryset=Facility.objects.all())
     amount = serializers.DecimalField(**POSITIVE_MONEY)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
@@ -134,7 +135,7 @@ class RepaymentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "created_by"]
 
 
-class InterestPaymentSerializer(serializers.ModelSerializer):
+class InterestPaymentSerializer(ModelSerializer):
     facility = CodeRelatedField(queryset=Facility.objects.filter(kind=Facility.Kind.LOAN))
     amount = serializers.DecimalField(**POSITIVE_MONEY)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
@@ -145,7 +146,7 @@ class InterestPaymentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "created_by"]
 
 
-class InterestAccrualSerializer(serializers.ModelSerializer):
+class InterestAccrualSerializer(ModelSerializer):
     facility = serializers.CharField(source="facility.code", read_only=True)
 
     class Meta:
@@ -154,7 +155,7 @@ class InterestAccrualSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FeeReceiptSerializer(serializers.ModelSerializer):
+class FeeReceiptSerializer(ModelSerializer):
     organization = CodeRelatedField(queryset=Organization.objects.all())
     amount = serializers.DecimalField(**POSITIVE_MONEY)
     entry = serializers.CharField(source="entry.number", read_only=True)
@@ -168,7 +169,7 @@ class FeeReceiptSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "entry", "created_at"]
 
 
-class PricePointSerializer(serializers.ModelSerializer):
+class PricePointSerializer(ModelSerializer):
     material = CodeRelatedField(queryset=Material.objects.all())
     usd_per_kg = serializers.DecimalField(min_value=Decimal("0"), **PRICE_FIELD)
 
@@ -198,8 +199,8 @@ class PriceImportResultSerializer(serializers.Serializer):
 
 class StatementQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=["month", "quarter"], default="month")
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date_from = BoundedDateField(required=False)
+    date_to = BoundedDateField(required=False)
 
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
@@ -209,8 +210,8 @@ class StatementQuerySerializer(serializers.Serializer):
 
 class StatementRowSerializer(serializers.Serializer):
     period = serializers.CharField()
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = BoundedDateField()
+    end = BoundedDateField()
     opening_principal = serializers.DecimalField(**MONEY_FIELD)
     disbursements = serializers.DecimalField(**MONEY_FIELD)
     repayments = serializers.DecimalField(**MONEY_FIELD)
@@ -226,13 +227,13 @@ class StatementRowSerializer(serializers.Serializer):
 class StatementSerializer(serializers.Serializer):
     facility = serializers.CharField(source="facility.code")
     period = serializers.CharField()
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = BoundedDateField()
+    date_to = BoundedDateField()
     rows = StatementRowSerializer(many=True)
 
 
 class ValuationQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, allow_null=True, default=None)
+    as_of = BoundedDateField(required=False, allow_null=True, default=None)
     source = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -243,7 +244,7 @@ class MaterialValuationSerializer(serializers.Serializer):
     cost = serializers.DecimalField(**MONEY_FIELD)
     average_cost_per_kg = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
     market_price = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
-    price_date = serializers.DateField(allow_null=True)
+    price_date = BoundedDateField(allow_null=True)
     price_source = serializers.CharField(allow_null=True)
     market_value = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
     floor_price = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
@@ -252,7 +253,7 @@ class MaterialValuationSerializer(serializers.Serializer):
 
 
 class ValuationSerializer(serializers.Serializer):
-    as_of = serializers.DateField()
+    as_of = BoundedDateField()
     source = serializers.CharField(allow_null=True)
     materials = MaterialValuationSerializer(many=True)
     total_cost = serializers.DecimalField(**MONEY_FIELD)

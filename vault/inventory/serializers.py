@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from vault.core.serializers import ModelSerializer
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 from vault.inventory.selectors import site_held
 from vault.inventory.services import CREATABLE_KINDS, code_unchanged
@@ -9,7 +10,7 @@ from vault.inventory.services import CREATABLE_KINDS, code_unchanged
 QUANTITY_FIELD = {"max_digits": 18, "decimal_places": 3}
 
 
-class NaturalKeySerializer(serializers.ModelSerializer):
+class NaturalKeySerializer(ModelSerializer):
     """`code` is the natural key: given on creation, never changed after (the same code may be
     sent again on PATCH; another one is refused with `code_immutable`, nothing written)."""
 
@@ -38,7 +39,7 @@ class SiteSerializer(NaturalKeySerializer):
         return value
 
 
-class LotSerializer(serializers.ModelSerializer):
+class LotSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all())
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     initial_quantity = serializers.DecimalField(
@@ -77,7 +78,7 @@ class LotStatusSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class MovementSerializer(serializers.ModelSerializer):
+class MovementSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
     lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
@@ -120,7 +121,7 @@ class MovementReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class PositionSerializer(serializers.ModelSerializer):
+class PositionSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
     available = serializers.DecimalField(read_only=True, help_text="on_hand - reserved - unavailable", **QUANTITY_FIELD)

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.ledger.models import Account, JournalEntry, JournalLine
 from vault.ledger.selectors import normal_balance
 
@@ -22,7 +23,7 @@ class CodeRelatedField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class JournalLineSerializer(serializers.ModelSerializer):
+class JournalLineSerializer(ModelSerializer):
     account = serializers.CharField(source="account.code", read_only=True)
     account_name = serializers.CharField(source="account.name", read_only=True)
 
@@ -32,7 +33,7 @@ class JournalLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JournalEntrySerializer(serializers.ModelSerializer):
+class JournalEntrySerializer(ModelSerializer):
     number = serializers.CharField(read_only=True)
     source_reference = serializers.CharField(read_only=True)
     posted_by = serializers.CharField(source="posted_by.username", read_only=True, default=None, allow_null=True)
@@ -63,17 +64,17 @@ class LineInputSerializer(serializers.Serializer):
 
 
 class ManualEntrySerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = BoundedDateField()
     memo = serializers.CharField(max_length=300)
     lines = LineInputSerializer(many=True, min_length=2)
 
 
 class EntryReverseSerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="Defaults to today.")
+    date = BoundedDateField(required=False, help_text="Defaults to today.")
     memo = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class AccountBalanceSerializer(serializers.ModelSerializer):
+class AccountBalanceSerializer(ModelSerializer):
     debits = serializers.DecimalField(read_only=True, **MONEY_FIELD)
     credits = serializers.DecimalField(read_only=True, **MONEY_FIELD)
     balance = serializers.SerializerMethodField(help_text="On the account's normal side (debit for assets, expenses).")
@@ -88,14 +89,14 @@ class AccountBalanceSerializer(serializers.ModelSerializer):
 
 
 class AsOfSerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, allow_null=True, default=None)
+    as_of = BoundedDateField(required=False, allow_null=True, default=None)
 
 
 class LedgerExportQuerySerializer(serializers.Serializer):
     facility = serializers.CharField(required=False, help_text="Facility code: entries touching its accounts.")
     account = CodeRelatedField(queryset=Account.objects.all(), required=False, help_text="Account code.")
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date_from = BoundedDateField(required=False)
+    date_to = BoundedDateField(required=False)
 
     def validate_facility(self, value: str) -> str:
         if not Account.objects.filter(subledger=value).exists():
@@ -117,7 +118,7 @@ class TrialBalanceRowSerializer(serializers.Serializer):
 
 
 class TrialBalanceSerializer(serializers.Serializer):
-    as_of = serializers.DateField(allow_null=True)
+    as_of = BoundedDateField(allow_null=True)
     rows = TrialBalanceRowSerializer(many=True)
     total_debit = serializers.DecimalField(**MONEY_FIELD)
     total_credit = serializers.DecimalField(**MONEY_FIELD)
