@@ -246,3 +246,21 @@ def test_query_count_does_not_grow_with_materials(site, manager, set_forecast):
     assert Alert.objects.filter(resolved_at__isnull=True).count() == 100
     assert ten == hundred
     assert hundred <= 15
+
+
+def test_the_trailing_window_is_the_last_90_days_today_included(stocked, material, manager):
+    """On day T a 90-day window opens at midnight (Vault's time zone) of T-89: a release at
+    00:00:00 that day counts, one at 23:59:59 the day before does not."""
+    from datetime import time
+
+    from tests.clock import travel_to
+
+    today = timezone.localdate()
+    with travel_to(today - timedelta(days=90), time(23, 59, 59), tick=False):
+        movement_release(lot=stocked, quantity=D("100"), by=manager)
+    with travel_to(today - timedelta(days=89), time(0, 0, 0), tick=False):
+        movement_release(lot=stocked, quantity=D("45"), by=manager)
+    services.coverage_check()
+    snapshot = latest(material)
+    assert snapshot.released_in_window == D("45.000")
+    assert snapshot.trailing_days == D("5710.0")  # 2,855 kg / (45 kg / 90 days)

@@ -147,3 +147,44 @@ def test_concurrent_transitions_of_one_request_pass_once(world):
     assert sum(1 for r in results if isinstance(r, DrawdownRequest)) == 1
     assert DrawdownTransition.objects.filter(request=request, from_status="submitted").count() == 1
     assert_stock_consistent()
+
+
+def test_concurrent_submissions_never_use_one_entitlement_twice():
+    """Ten drafts of 60 kg under one 100 kg entitlement, submitted at once by ten users of the
+    organization: the agreement row lock lets exactly one through; the others are refused with
+    `exceeds_entitlement` (without the lock, several read the same 100 kg remaining)."""
+    manager = UserFactory(username="boss", role="manager")
+    material = MaterialFactory(code="NDPR-OX")
+    LotFactory(material=material, site=SiteFactory(code="DEPOT-0"), initial_quantity="5000", by=manager)
+    org = OrganizationFactory(code="MAKER-A")
+    services.agreement_create(
+        by=manager,
+        organization=org,
+        material=material,
+        quantity=Decimal("100"),
+        locked_price=Decimal("80"),
+        replenishment_days=90,
+    )
+    drafts = []
+    for n in range(10):
+        maker = UserFactory(username=f"buyer{n}", role="manufacturer", organization=org)
+        draft = services.drawdown_create(
+            by=maker, material=material, quantity=Decimal("60"), needed_by=days(5), replenish_by=days(30)
+        )
+        drafts.append((maker, draft))
+
+    def submit(maker, draft):
+        def call():
+            try:
+                return services.drawdown_submit(request=DrawdownRequest.objects.get(pk=draft.pk), by=maker)
+            except Exception as exc:  # noqa: BLE001
+                return exc
+
+        return call
+
+    results = _run([submit(maker, draft) for maker, draft in drafts])
+    submitted = [r for r in results if isinstance(r, DrawdownRequest)]
+    refused = [r for r in results if not isinstance(r, DrawdownRequest)]
+    assert len(submitted) == 1
+    assert {getattr(r, "code", repr(r)) for r in refused} == {"exceeds_entitlement"}
+    assert DrawdownRequest.objects.filter(status=DrawdownRequest.Status.SUBMITTED).count() == 1

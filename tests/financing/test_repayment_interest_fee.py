@@ -81,6 +81,20 @@ def test_interest_payment_moves_payable_to_cash_up_to_what_is_accrued(drawn, fin
     assert services.interest_payable(drawn) == 0
 
 
+def test_interest_payments_are_recorded_in_date_order(drawn, finance):
+    """A payment dated before one already recorded would change what was payable when the later
+    one was checked: refused on `date`, nothing written; the same day is fine."""
+    services.interest_accrue(facility=drawn, through=date(2026, 3, 31))
+    services.interest_pay(facility=drawn, amount=Decimal("100.00"), date=date(2026, 3, 20), by=finance)
+    before = row_counts()
+    with pytest.raises(InvalidInput) as exc:
+        services.interest_pay(facility=drawn, amount=Decimal("1.00"), date=date(2026, 3, 19), by=finance)
+    assert exc.value.field == "date"
+    assert row_counts() == before
+    services.interest_pay(facility=drawn, amount=Decimal("1.00"), date=date(2026, 3, 20), by=finance)
+    assert services.interest_payable(drawn) == Decimal("118.06") * 30 - Decimal("101.00")
+
+
 def test_private_capital_has_no_interest(capital, finance):
     with pytest.raises(InvalidInput) as exc:
         services.interest_pay(facility=capital, amount=Decimal("1.00"), date=ON, by=finance)

@@ -38,7 +38,7 @@ def ledger(finance):
 
 def _rows(selection: LineExport) -> list[dict]:
     text = b"".join(lines_csv(selection)).decode()
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def test_csv_has_every_line_in_date_entry_line_order_with_the_columns(ledger):
@@ -101,6 +101,25 @@ def test_postgres_copy_and_python_writer_give_the_same_bytes(ledger):
         copied = b"".join(lines_csv(selection))
         written = b"".join(csv_chunks(selection.rows(), header=COLUMNS))
         assert copied == written
+
+
+@pytest.mark.parametrize("prefix", exports.FORMULA_PREFIXES)
+def test_every_formula_prefix_is_neutralised_on_either_path(ledger, prefix):
+    """COPY on PostgreSQL and the Python writer elsewhere: a memo starting with any of the
+    prefixes gets a leading quote, in the CSV and in the XLSX; a memo with one inside does not."""
+    for memo in (f"{prefix}1+2", f"a{prefix}b"):  # a CR inside a field is quoted on both paths
+        entry_post(
+            date=date(2026, 3, 12),
+            memo=memo,
+            lines=[Line("5000", debit=D("1.00")), Line("1000", credit=D("1.00"))],
+            source_type="manual",
+        )
+    selection = LineExport(date_from=date(2026, 3, 12))
+    copied = [r["memo"] for r in _rows(selection)]
+    written = [r[7] for r in selection.rows()]
+    expected = [f"'{prefix}1+2"] * 2 + [f"a{prefix}b"] * 2
+    assert copied == written == expected
+    assert b"".join(lines_csv(selection)) == b"".join(csv_chunks(selection.rows(), header=COLUMNS))
 
 
 def test_csv_streams_in_chunks(ledger, monkeypatch):

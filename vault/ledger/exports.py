@@ -7,8 +7,9 @@ come from a chunked ORM iterator through `csv.writer`. Both give the same bytes 
 
 Columns: date, entry number, account code and name, debit, credit, running balance (only when
 one account is selected: its balance on its normal side, starting from its balance before
-`date_from`), memo and source reference. Memos starting with = + - @ are prefixed with a quote
-so that a spreadsheet never evaluates them as formulas.
+`date_from`), memo and source reference. Memos starting with = + - @, a tab or a carriage return
+(FORMULA_PREFIXES, OWASP's list) are prefixed with a quote so that a spreadsheet never evaluates
+them as formulas; the COPY's SQL takes its list from the same constant.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ COLUMNS = [
 ]
 CHUNK_BYTES = 64 * 1024
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ZERO = Decimal("0.00")
 
 
@@ -121,6 +122,7 @@ class LineExport:
             params.append(opening)
         else:
             running = "NULL::numeric"
+        params.append(list(FORMULA_PREFIXES))  # the memo's CASE, after the running balance
         where, where_params = self._where()
         sql = (
             "SELECT e.date AS date,"
@@ -129,7 +131,7 @@ class LineExport:
             " a.code AS account_code, a.name AS account_name,"
             " NULLIF(l.debit, 0) AS debit, NULLIF(l.credit, 0) AS credit,"
             f" {running} AS running_balance,"
-            " CASE WHEN left(e.memo, 1) IN ('=', '+', '-', '@') THEN '''' || e.memo ELSE e.memo END AS memo,"
+            " CASE WHEN left(e.memo, 1) = ANY(%s::text[]) THEN '''' || e.memo ELSE e.memo END AS memo,"
             " e.source_type || COALESCE(':' || e.source_id::text, '') AS source_reference"
             " FROM ledger_journalline l"
             " JOIN ledger_journalentry e ON e.id = l.entry_id"
@@ -225,13 +227,20 @@ def _pg_copy_chunks(sql: str, params: list, *, header: bool = True) -> Iterator[
 
 
 def csv_chunks(rows: Iterable[tuple], *, header: list[str] | None) -> Iterator[bytes]:
-    writer = csv.writer(_Echo(), lineterminator="\n")
+    """Rows as CSV byte chunks, the same bytes as PostgreSQL's COPY ... (FORMAT csv): lines end
+    in LF, and a field holding a CR or an LF is quoted (csv.writer quotes only the characters of
+    its line terminator, hence CRLF, cut back to LF at each line's end)."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+
+    def line(values) -> str:
+        return writer.writerow(values)[:-2] + "\n"
+
     parts: list[str] = []
     size = 0
     if header:
-        parts.append(writer.writerow(header))
+        parts.append(line(header))
     for row in rows:
-        text = writer.writerow(row)
+        text = line(row)
         parts.append(text)
         size += len(text)
         if size >= CHUNK_BYTES:
