@@ -357,3 +357,41 @@ def test_the_prune_task_runs_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["outbox-prune-daily"]
     assert entry["task"] == task.name == "vault.core.tasks.outbox_prune"
     assert task.apply().get() == 1
+
+
+def test_every_task_name_in_the_code_is_a_registered_task():
+    """The services name their outbox tasks by string constants (`NOTIFY_MANAGERS = "vault...."`),
+    the settings name the beat's and the time limits' tasks: each one resolves to a task Celery
+    knows once the apps' tasks modules are loaded (as a worker loads them), so a rename cannot
+    strand messages or schedules."""
+    import ast
+    from importlib import import_module
+    from pathlib import Path
+
+    from celery import current_app
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    from vault.core.outbox import OUTBOX_TASKS
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("vault.") and module_has_submodule(config.module, "tasks"):
+            import_module(f"{config.name}.tasks")
+    names = set()
+    for path in [*Path("vault").rglob("*.py"), *Path("config").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and value.startswith("vault.") and ".tasks." in value and " " not in value:
+                names.add(value)
+    assert {"vault.drawdowns.tasks.notify_managers_submitted", "vault.integrity.tasks.vault_check"} <= names
+    for name in names:
+        assert name in current_app.tasks, name
+    for name in OUTBOX_TASKS:
+        assert current_app.tasks[name].name == name
+
+
+@pytest.mark.django_db
+def test_enqueueing_an_unknown_task_fails_at_once_and_stores_nothing():
+    with pytest.raises(LookupError, match="not an @outbox_task"):
+        outbox_enqueue("vault.drawdowns.tasks.no_such_task", request_id=1)
+    assert not OutboxMessage.objects.filter(task="vault.drawdowns.tasks.no_such_task").exists()

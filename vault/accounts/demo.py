@@ -1,6 +1,6 @@
 """Demo organizations and one user per role (passwords are for the demo only)."""
 
-from vault.accounts.models import Organization
+from vault.accounts.models import Organization, User
 from vault.accounts.services import user_upsert
 
 ORGANIZATIONS = [
@@ -13,6 +13,7 @@ ORGANIZATIONS = [
     ("EXIM", "Export-Import Bank of the United States", Organization.Kind.LENDER),
 ]
 
+LABEL = "organizations and users"
 DEMO_PASSWORD = "vault-demo-2026"  # noqa: S105 (demo logins, printed by make run)
 USERS = [
     ("manager", "manager", "VAULT"),
@@ -33,3 +34,14 @@ def seed() -> list[tuple[str, str]]:
         )
         logins.append((username, role))
     return logins
+
+
+def demo_manager() -> User:
+    """The demo's stockpile manager, who records the other apps' demo data."""
+    return User.objects.get(username="manager")
+
+
+def summary() -> list[str]:
+    """The demo logins, for `seed_demo`'s closing lines."""
+    found = User.objects.filter(username__in=[name for name, _, _ in USERS]).order_by("role")
+    return [f"Logins (password {DEMO_PASSWORD}):"] + [f"  {user.username:<10} {user.role}" for user in found]

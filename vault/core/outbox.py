@@ -65,8 +65,17 @@ def _dispatch_on_commit(message_id: int, task: str) -> None:
     transaction.on_commit(functools.partial(run, message_id, task))
 
 
+# Every @outbox_task by name: what outbox_enqueue accepts. An app's tasks module is imported
+# by its AppConfig.ready, so the registry is full wherever Django runs (web, worker, tests).
+OUTBOX_TASKS: dict[str, object] = {}
+
+
 def outbox_enqueue(task: str, **kwargs) -> OutboxMessage:
-    """Store a task call with the current transaction; send it to the broker once committed."""
+    """Store a task call with the current transaction; send it to the broker once committed.
+    `task` must name an @outbox_task (LookupError otherwise, nothing stored): a renamed or
+    removed task fails where it is enqueued, not later in a worker."""
+    if task not in OUTBOX_TASKS:
+        raise LookupError(f"{task!r} is not an @outbox_task (is its app's tasks module imported in AppConfig.ready?)")
     request_id = str(structlog.contextvars.get_contextvars().get("request_id") or "")
     message = OutboxMessage.objects.create(task=task, kwargs=kwargs, request_id=request_id[:100])
     _dispatch_on_commit(message.pk, task)
@@ -113,6 +122,7 @@ def outbox_task(**task_options):
                 _record_failure(outbox_id, exc)
                 raise
 
+        OUTBOX_TASKS[run.name] = run
         return run
 
     return decorator

@@ -15,10 +15,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from vault.accounts.demo import demo_manager
+from vault.accounts.models import User
 from vault.coverage import domain, services
 from vault.coverage.models import ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
 from vault.coverage.selectors import MaterialInputs, coverage_inputs
 from vault.inventory.models import Material
+
+LABEL = "coverage demo data"
 
 SOURCE = "demo: invented forecast"
 BACKFILL_TRIGGER = "demo backfill"
@@ -169,7 +173,8 @@ def _backfill(today: date) -> None:
         CoverageSnapshot.objects.bulk_create(snapshots)
 
 
-def seed(*, by) -> None:
+def seed(*, by: User | None = None) -> None:
+    by = by or demo_manager()
     today = timezone.localdate()
     _inbound(by, today)
     _forecasts(by, today)

@@ -8,10 +8,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from vault.accounts.demo import demo_manager
 from vault.accounts.models import Organization, User
 from vault.drawdowns import services
 from vault.drawdowns.models import DisruptionEvent, DrawdownRequest, ParticipationAgreement
 from vault.inventory.models import Material, Site
+
+LABEL = "drawdowns demo data"
 
 # organization, material, kg, USD/kg locked, replenishment days, premium %, upfront fee USD
 AGREEMENTS = [
@@ -117,7 +120,8 @@ def _requests(by, today) -> None:
     services.drawdown_cancel(request=cancelled, by=aero, comment="Prototype postponed.")
 
 
-def seed(*, by) -> None:
+def seed(*, by: User | None = None) -> None:
+    by = by or demo_manager()
     today = timezone.localdate()
     _agreements(by)
     _disruption(by, today)

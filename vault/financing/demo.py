@@ -14,10 +14,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from vault.accounts.demo import demo_manager
 from vault.accounts.models import User
 from vault.financing import services
 from vault.financing.models import DayCount, Facility, InterestAccrual, InterestPayment, PricePoint, Tranche
 from vault.inventory.models import Material
+
+LABEL = "financing demo data"
 
 # Parameter: the EXIM rate is not public (see docs/domain.md).
 EXIM_RATE_PCT = Decimal(os.environ.get("VAULT_DEMO_EXIM_RATE_PCT", "4.25"))
@@ -93,7 +96,8 @@ PRICE_PATTERN = ["0.80", "0.84", "0.90", "0.97", "1.05", "1.12", "1.20", "1.30",
 PRICE_SOURCE = "Demo assessment (invented)"
 
 
-def seed(*, by) -> None:
+def seed(*, by: User | None = None) -> None:
+    by = by or demo_manager()
     actor = User.objects.filter(username="finance").first() or by
     today = timezone.localdate()
     facilities = {}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection
+from django.utils.module_loading import autodiscover_modules
 
 LIMIT = 20
 
@@ -121,12 +122,9 @@ def register(check: Check) -> None:
 
 
 def _load_app_checks() -> None:
-    from importlib import import_module
-    from importlib.util import find_spec
-
-    for app in ("financing", "drawdowns", "coverage"):
-        if find_spec(f"vault.{app}.invariants") is not None:
-            import_module(f"vault.{app}.invariants")
+    """Import every installed app's `invariants` module, which registers its checks (the apps
+    depend on integrity, never the other way)."""
+    autodiscover_modules("invariants")
 
 
 def run_checks(names: list[str] | None = None) -> dict[str, list[str]]:

@@ -4,8 +4,12 @@ origins and costs. Quantities and costs are invented for the demo and labelled a
 from datetime import date, timedelta
 from decimal import Decimal
 
+from vault.accounts.demo import demo_manager
+from vault.accounts.models import User
 from vault.inventory.models import Lot, Material, Site
 from vault.inventory.services import lot_create
+
+LABEL = "materials, depots and lots"
 
 MATERIALS = [
     # code, name, form, grade, target days, price floor
@@ -53,7 +57,8 @@ LOTS = [
 ]
 
 
-def seed(*, by) -> None:
+def seed(*, by: User | None = None) -> None:
+    by = by or demo_manager()
     for code, name, form, grade, target, floor in MATERIALS:
         Material.objects.update_or_create(
             code=code,
