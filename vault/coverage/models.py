@@ -3,11 +3,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from vault.core.numbers import DAYS, QUANTITY, SHARE
 from vault.coverage.domain import Status
-
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-DAYS = {"max_digits": 9, "decimal_places": 1}
-SHARE = {"max_digits": 5, "decimal_places": 4}
 
 
 class ForecastVersion(models.Model):

@@ -5,15 +5,12 @@ from rest_framework import serializers
 
 from vault.accounts.models import Organization
 from vault.core.errors import InvalidInput
+from vault.core.numbers import DAYS, PCT, QUANTITY
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.coverage.domain import Status
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
 from vault.coverage.services import parse_month
 from vault.inventory.models import Material
-
-QUANTITY_FIELD = {"max_digits": 18, "decimal_places": 3}
-DAYS_FIELD = {"max_digits": 9, "decimal_places": 1}
-PCT_FIELD = {"max_digits": 7, "decimal_places": 2}
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-07"})
@@ -67,10 +64,10 @@ class ScenarioStatusField(serializers.ChoiceField):
 class SnapshotSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     forward_days = serializers.DecimalField(
-        allow_null=True, help_text="null: unbounded (no demand).", read_only=True, **DAYS_FIELD
+        allow_null=True, help_text="null: unbounded (no demand).", read_only=True, **DAYS
     )
     trailing_days = serializers.DecimalField(
-        allow_null=True, help_text="null: nothing released in the window.", read_only=True, **DAYS_FIELD
+        allow_null=True, help_text="null: nothing released in the window.", read_only=True, **DAYS
     )
     status = serializers.ChoiceField(choices=Status.choices, read_only=True, help_text=STATUS_HELP)
 
@@ -88,14 +85,14 @@ class ScenarioResultSerializer(serializers.Serializer):
     """The figures of one material under a scenario (same fields as a snapshot)."""
 
     material = serializers.CharField()
-    usable_stock = serializers.DecimalField(**QUANTITY_FIELD)
-    forward_days = serializers.DecimalField(allow_null=True, **DAYS_FIELD)
+    usable_stock = serializers.DecimalField(**QUANTITY)
+    forward_days = serializers.DecimalField(allow_null=True, **DAYS)
     beyond_horizon = serializers.BooleanField()
     depletion_date = BoundedDateField(allow_null=True)
-    trailing_days = serializers.DecimalField(allow_null=True, **DAYS_FIELD)
+    trailing_days = serializers.DecimalField(allow_null=True, **DAYS)
     target_days = serializers.IntegerField()
     status = ScenarioStatusField()
-    released_in_window = serializers.DecimalField(**QUANTITY_FIELD)
+    released_in_window = serializers.DecimalField(**QUANTITY)
     trailing_window_days = serializers.IntegerField()
     mining_shares = serializers.SerializerMethodField()
     processing_shares = serializers.SerializerMethodField()
@@ -114,7 +111,7 @@ class ScenarioResultSerializer(serializers.Serializer):
 
 class DrawdownOverrideSerializer(serializers.Serializer):
     material = serializers.CharField(max_length=32)
-    quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY_FIELD)
+    quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY)
 
 
 class ScenarioSerializer(serializers.Serializer):
@@ -122,7 +119,7 @@ class ScenarioSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=32), required=False, help_text="Material codes; all when omitted."
     )
     demand_change_pct = serializers.DecimalField(
-        required=False, default=Decimal("0"), min_value=Decimal("-100"), help_text="e.g. 25 for +25%.", **PCT_FIELD
+        required=False, default=Decimal("0"), min_value=Decimal("-100"), help_text="e.g. 25 for +25%.", **PCT
     )
     inbound_cut_pct = serializers.DecimalField(
         required=False,
@@ -130,7 +127,7 @@ class ScenarioSerializer(serializers.Serializer):
         min_value=Decimal("0"),
         max_value=Decimal("100"),
         help_text="Share of confirmed inbound that does not arrive, %.",
-        **PCT_FIELD,
+        **PCT,
     )
     extra_drawdowns = DrawdownOverrideSerializer(many=True, required=False)
 
@@ -184,7 +181,7 @@ class ForecastRowSerializer(serializers.Serializer):
 
     material = serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all())
     month = MonthField()
-    quantity = serializers.DecimalField(min_value=Decimal("0"), **QUANTITY_FIELD)
+    quantity = serializers.DecimalField(min_value=Decimal("0"), **QUANTITY)
     organization = serializers.SlugRelatedField(
         slug_field="code", queryset=Organization.objects.all(), required=False, allow_null=True, default=None
     )
@@ -210,7 +207,7 @@ class ForecastVersionSerializer(ModelSerializer):
 
 class InboundSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all())
-    quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY_FIELD)
+    quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
 
     class Meta:
@@ -220,7 +217,7 @@ class InboundSerializer(ModelSerializer):
 
 
 class InboundUpdateSerializer(serializers.Serializer):
-    quantity = serializers.DecimalField(min_value=Decimal("0.001"), required=False, **QUANTITY_FIELD)
+    quantity = serializers.DecimalField(min_value=Decimal("0.001"), required=False, **QUANTITY)
     expected_date = BoundedDateField(required=False)
     confirmed = serializers.BooleanField(required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)

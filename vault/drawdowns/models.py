@@ -3,10 +3,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-PRICE = {"max_digits": 14, "decimal_places": 4}
-MONEY = {"max_digits": 20, "decimal_places": 2}
-PERCENT = {"max_digits": 6, "decimal_places": 3}
+from vault.core.numbers import MONEY, PERCENT, PRICE, QUANTITY
 
 
 class ParticipationAgreement(models.Model):

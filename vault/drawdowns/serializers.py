@@ -5,6 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from vault.accounts.models import Organization
+from vault.core.numbers import MONEY, PERCENT, PRICE, QUANTITY
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.drawdowns.models import (
     DisruptionEvent,
@@ -15,11 +16,6 @@ from vault.drawdowns.models import (
     ReplenishmentObligation,
 )
 from vault.inventory.models import Material, Site
-
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-PRICE = {"max_digits": 14, "decimal_places": 4}
-MONEY = {"max_digits": 20, "decimal_places": 2}
-PERCENT = {"max_digits": 6, "decimal_places": 3}
 
 
 def _material_field(**kwargs):

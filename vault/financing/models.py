@@ -9,9 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
-RATE = {"max_digits": 9, "decimal_places": 6}
-PRICE = {"max_digits": 14, "decimal_places": 4}
+from vault.core.numbers import MONEY, PRICE, RATE
+
 code_format = RegexValidator(r"^[A-Z0-9][A-Z0-9._-]*$", "Use capitals, digits, '.', '_' or '-', e.g. EXIM-2026.")
 
 

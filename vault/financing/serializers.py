@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from vault.accounts.models import Organization
+from vault.core.numbers import MONEY, POSITIVE_MONEY, PRICE, RATE
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.financing.models import (
     DayCount,
@@ -20,11 +21,6 @@ from vault.financing.selectors import rate_on
 from vault.inventory.models import Material
 from vault.ledger.serializers import CodeRelatedField
 
-MONEY_FIELD = {"max_digits": 20, "decimal_places": 2}
-POSITIVE_MONEY = {"min_value": Decimal("0.01"), **MONEY_FIELD}
-RATE_FIELD = {"max_digits": 9, "decimal_places": 6}
-PRICE_FIELD = {"max_digits": 14, "decimal_places": 4}
-
 
 class InterestRateSerializer(ModelSerializer):
     class Meta:
@@ -37,14 +33,14 @@ class FacilitySerializer(ModelSerializer):
     becomes the first row of the schedule (from `available_from`)."""
 
     interest_rate_pct = serializers.DecimalField(
-        required=False, allow_null=True, min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE_FIELD
+        required=False, allow_null=True, min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE
     )
     commitment = serializers.DecimalField(**POSITIVE_MONEY)
     currency = serializers.ChoiceField(choices=Facility.Currency.choices, default=Facility.Currency.USD)
     day_count = serializers.ChoiceField(choices=DayCount.choices, default=DayCount.ACT_360)
-    disbursed = serializers.DecimalField(read_only=True, **MONEY_FIELD)
-    outstanding = serializers.DecimalField(read_only=True, **MONEY_FIELD)
-    undrawn = serializers.DecimalField(read_only=True, **MONEY_FIELD)
+    disbursed = serializers.DecimalField(read_only=True, **MONEY)
+    outstanding = serializers.DecimalField(read_only=True, **MONEY)
+    undrawn = serializers.DecimalField(read_only=True, **MONEY)
     account = serializers.CharField(source="account.code", read_only=True)
     interest_account = serializers.CharField(
         source="interest_account.code", read_only=True, default=None, allow_null=True
@@ -92,7 +88,7 @@ class FacilityUpdateSerializer(serializers.Serializer):
 
 class RateSetSerializer(serializers.Serializer):
     effective_from = BoundedDateField()
-    rate_pct = serializers.DecimalField(min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE_FIELD)
+    rate_pct = serializers.DecimalField(min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE)
 
 
 class TrancheSerializer(ModelSerializer):
@@ -171,7 +167,7 @@ class FeeReceiptSerializer(ModelSerializer):
 
 class PricePointSerializer(ModelSerializer):
     material = CodeRelatedField(queryset=Material.objects.all())
-    usd_per_kg = serializers.DecimalField(min_value=Decimal("0"), **PRICE_FIELD)
+    usd_per_kg = serializers.DecimalField(min_value=Decimal("0"), **PRICE)
 
     class Meta:
         model = PricePoint
@@ -212,16 +208,16 @@ class StatementRowSerializer(serializers.Serializer):
     period = serializers.CharField()
     start = BoundedDateField()
     end = BoundedDateField()
-    opening_principal = serializers.DecimalField(**MONEY_FIELD)
-    disbursements = serializers.DecimalField(**MONEY_FIELD)
-    repayments = serializers.DecimalField(**MONEY_FIELD)
-    principal_adjustments = serializers.DecimalField(**MONEY_FIELD)
-    closing_principal = serializers.DecimalField(**MONEY_FIELD)
-    opening_interest_payable = serializers.DecimalField(**MONEY_FIELD)
-    interest_accrued = serializers.DecimalField(**MONEY_FIELD)
-    interest_paid = serializers.DecimalField(**MONEY_FIELD)
-    interest_adjustments = serializers.DecimalField(**MONEY_FIELD)
-    closing_interest_payable = serializers.DecimalField(**MONEY_FIELD)
+    opening_principal = serializers.DecimalField(**MONEY)
+    disbursements = serializers.DecimalField(**MONEY)
+    repayments = serializers.DecimalField(**MONEY)
+    principal_adjustments = serializers.DecimalField(**MONEY)
+    closing_principal = serializers.DecimalField(**MONEY)
+    opening_interest_payable = serializers.DecimalField(**MONEY)
+    interest_accrued = serializers.DecimalField(**MONEY)
+    interest_paid = serializers.DecimalField(**MONEY)
+    interest_adjustments = serializers.DecimalField(**MONEY)
+    closing_interest_payable = serializers.DecimalField(**MONEY)
 
 
 class StatementSerializer(serializers.Serializer):
@@ -241,23 +237,23 @@ class MaterialValuationSerializer(serializers.Serializer):
     material = serializers.CharField()
     name = serializers.CharField()
     quantity_kg = serializers.DecimalField(max_digits=18, decimal_places=3)
-    cost = serializers.DecimalField(**MONEY_FIELD)
-    average_cost_per_kg = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
-    market_price = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
+    cost = serializers.DecimalField(**MONEY)
+    average_cost_per_kg = serializers.DecimalField(allow_null=True, **PRICE)
+    market_price = serializers.DecimalField(allow_null=True, **PRICE)
     price_date = BoundedDateField(allow_null=True)
     price_source = serializers.CharField(allow_null=True)
-    market_value = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
-    floor_price = serializers.DecimalField(allow_null=True, **PRICE_FIELD)
-    floor_value = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
-    unrealised_gain_loss = serializers.DecimalField(allow_null=True, **MONEY_FIELD)
+    market_value = serializers.DecimalField(allow_null=True, **MONEY)
+    floor_price = serializers.DecimalField(allow_null=True, **PRICE)
+    floor_value = serializers.DecimalField(allow_null=True, **MONEY)
+    unrealised_gain_loss = serializers.DecimalField(allow_null=True, **MONEY)
 
 
 class ValuationSerializer(serializers.Serializer):
     as_of = BoundedDateField()
     source = serializers.CharField(allow_null=True)
     materials = MaterialValuationSerializer(many=True)
-    total_cost = serializers.DecimalField(**MONEY_FIELD)
-    total_market_value = serializers.DecimalField(**MONEY_FIELD)
-    total_floor_value = serializers.DecimalField(**MONEY_FIELD)
-    total_unrealised_gain_loss = serializers.DecimalField(**MONEY_FIELD)
+    total_cost = serializers.DecimalField(**MONEY)
+    total_market_value = serializers.DecimalField(**MONEY)
+    total_floor_value = serializers.DecimalField(**MONEY)
+    total_unrealised_gain_loss = serializers.DecimalField(**MONEY)
     unpriced = serializers.ListField(child=serializers.CharField())

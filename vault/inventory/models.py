@@ -6,9 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-UNIT_COST = {"max_digits": 14, "decimal_places": 4}
-MONEY = {"max_digits": 20, "decimal_places": 2}
+from vault.core.numbers import MONEY, PRICE, QUANTITY
+
 country_code = RegexValidator(r"^[A-Z]{2}$", "Use a two-letter ISO 3166 country code, e.g. US.")
 code_format = RegexValidator(r"^[A-Z0-9][A-Z0-9._-]*$", "Use capitals, digits, '.', '_' or '-', e.g. NDPR-OX.")
 
@@ -39,7 +38,7 @@ class Material(models.Model):
         default=60, validators=[MinValueValidator(1)], help_text="Days of forecast demand the stock should cover."
     )
     price_floor = models.DecimalField(
-        null=True, blank=True, validators=[MinValueValidator(0)], help_text="Optional price floor, USD/kg.", **UNIT_COST
+        null=True, blank=True, validators=[MinValueValidator(0)], help_text="Optional price floor, USD/kg.", **PRICE
     )
     history = HistoricalRecords()
 
@@ -93,7 +92,7 @@ class Lot(models.Model):
     processing_country = models.CharField(max_length=2, validators=[country_code])
     supplier = models.CharField(max_length=200, blank=True)
     received_date = models.DateField()
-    unit_cost = models.DecimalField(validators=[MinValueValidator(0)], help_text="USD per kg.", **UNIT_COST)
+    unit_cost = models.DecimalField(validators=[MinValueValidator(0)], help_text="USD per kg.", **PRICE)
     assay_certificate = models.CharField(max_length=100, blank=True)
     on_hand = models.DecimalField(default=0, editable=False, **QUANTITY)
     reserved = models.DecimalField(default=0, editable=False, **QUANTITY)

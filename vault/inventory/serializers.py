@@ -2,12 +2,11 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from vault.core.numbers import QUANTITY
 from vault.core.serializers import ModelSerializer
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 from vault.inventory.selectors import site_held
 from vault.inventory.services import CREATABLE_KINDS, code_unchanged
-
-QUANTITY_FIELD = {"max_digits": 18, "decimal_places": 3}
 
 
 class NaturalKeySerializer(ModelSerializer):
@@ -47,10 +46,10 @@ class LotSerializer(ModelSerializer):
         required=False,
         min_value=Decimal("0.001"),
         help_text="Receive this quantity on creation.",
-        **QUANTITY_FIELD,
+        **QUANTITY,
     )
-    on_hand = serializers.DecimalField(read_only=True, **QUANTITY_FIELD)
-    reserved = serializers.DecimalField(read_only=True, **QUANTITY_FIELD)
+    on_hand = serializers.DecimalField(read_only=True, **QUANTITY)
+    reserved = serializers.DecimalField(read_only=True, **QUANTITY)
 
     class Meta:
         model = Lot
@@ -109,7 +108,7 @@ class MovementSerializer(ModelSerializer):
 class MovementCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CREATABLE_KINDS)
     lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
-    quantity = serializers.DecimalField(help_text="Positive; an adjustment may be negative.", **QUANTITY_FIELD)
+    quantity = serializers.DecimalField(help_text="Positive; an adjustment may be negative.", **QUANTITY)
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     to_site = serializers.SlugRelatedField(
@@ -124,7 +123,7 @@ class MovementReverseSerializer(serializers.Serializer):
 class PositionSerializer(ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
     site = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    available = serializers.DecimalField(read_only=True, help_text="on_hand - reserved - unavailable", **QUANTITY_FIELD)
+    available = serializers.DecimalField(read_only=True, help_text="on_hand - reserved - unavailable", **QUANTITY)
 
     class Meta:
         model = Position

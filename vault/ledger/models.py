@@ -2,9 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from vault.core.numbers import MONEY
 from vault.ledger.chart import DEBIT_NORMAL, AccountType
-
-AMOUNT = {"max_digits": 20, "decimal_places": 2}
 
 
 class Account(models.Model):
@@ -64,8 +63,8 @@ class JournalEntry(models.Model):
 class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
-    debit = models.DecimalField(default=0, **AMOUNT)
-    credit = models.DecimalField(default=0, **AMOUNT)
+    debit = models.DecimalField(default=0, **MONEY)
+    credit = models.DecimalField(default=0, **MONEY)
 
     class Meta:
         ordering = ["entry_id", "id"]

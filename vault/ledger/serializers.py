@@ -2,11 +2,10 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from vault.core.numbers import MONEY
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.ledger.models import Account, JournalEntry, JournalLine
 from vault.ledger.selectors import normal_balance
-
-MONEY_FIELD = {"max_digits": 20, "decimal_places": 2}
 
 
 class CodeRelatedField(serializers.SlugRelatedField):
@@ -59,8 +58,8 @@ class JournalEntrySerializer(ModelSerializer):
 
 class LineInputSerializer(serializers.Serializer):
     account = CodeRelatedField(queryset=Account.objects.filter(is_active=True))
-    debit = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY_FIELD)
-    credit = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY_FIELD)
+    debit = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY)
+    credit = serializers.DecimalField(min_value=Decimal("0"), default=Decimal("0"), **MONEY)
 
 
 class ManualEntrySerializer(serializers.Serializer):
@@ -75,8 +74,8 @@ class EntryReverseSerializer(serializers.Serializer):
 
 
 class AccountBalanceSerializer(ModelSerializer):
-    debits = serializers.DecimalField(read_only=True, **MONEY_FIELD)
-    credits = serializers.DecimalField(read_only=True, **MONEY_FIELD)
+    debits = serializers.DecimalField(read_only=True, **MONEY)
+    credits = serializers.DecimalField(read_only=True, **MONEY)
     balance = serializers.SerializerMethodField(help_text="On the account's normal side (debit for assets, expenses).")
 
     class Meta:
@@ -113,13 +112,13 @@ class TrialBalanceRowSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     type = serializers.CharField()
-    debit = serializers.DecimalField(**MONEY_FIELD)
-    credit = serializers.DecimalField(**MONEY_FIELD)
+    debit = serializers.DecimalField(**MONEY)
+    credit = serializers.DecimalField(**MONEY)
 
 
 class TrialBalanceSerializer(serializers.Serializer):
     as_of = BoundedDateField(allow_null=True)
     rows = TrialBalanceRowSerializer(many=True)
-    total_debit = serializers.DecimalField(**MONEY_FIELD)
-    total_credit = serializers.DecimalField(**MONEY_FIELD)
+    total_debit = serializers.DecimalField(**MONEY)
+    total_credit = serializers.DecimalField(**MONEY)
     balanced = serializers.BooleanField()
