@@ -27,7 +27,9 @@ DESCRIPTIONS = {
     "409": "Conflicts with the current state (insufficient stock, wrong state for this action...).",
     "429": "Too many attempts; retry later.",
 }
-PUBLIC_PATHS = {"/api/v1/auth/token/"}
+# Operations open to anonymous callers (the API's login), and paths under the "auth" throttle.
+PUBLIC_OPERATIONS = {("/api/v1/auth/token/", "post")}
+THROTTLED_PATHS = {"/api/v1/auth/token/"}
 
 
 def add_error_responses(result, generator, request, public):
@@ -43,14 +45,14 @@ def add_error_responses(result, generator, request, public):
             codes = set()
             if writes or has_query or has_path:
                 codes.add("400")
-            if path in PUBLIC_PATHS:
+            if path in THROTTLED_PATHS:
                 codes.add("429")
-            else:
+            if (path, method) not in PUBLIC_OPERATIONS:
                 codes |= {"401", "403"}
                 if has_path or any(p.get("name") == "page" for p in params):
                     codes.add("404")
-                if writes:
-                    codes.add("409")
+            if writes:
+                codes.add("409")
             responses = operation.setdefault("responses", {})
             for code in sorted(codes):
                 responses.setdefault(
