@@ -44,19 +44,19 @@ def password_validate(*, password: str, user: User | None = None) -> None:
 
 
 def _password_set(*, user: User, password: str) -> None:
-    """Validate and set (unsaved) the password; a saved user's API tokens are revoked. Its
-    sessions end by themselves: each holds a hash of the old password (get_session_auth_hash)."""
+    """Validate and set (unsaved) the password. Saving it revokes the user's API tokens (the
+    database's trigger, migration accounts/0003); its sessions end by themselves: each holds a
+    hash of the old password (get_session_auth_hash)."""
     password_validate(password=password, user=user)
     user.set_password(password)
-    if user.pk:
-        AuthToken.objects.filter(user=user).delete()
 
 
 @transaction.atomic
 def user_password_set(*, user: User, password: str) -> User:
     """Give `user` a new password that passes the validators (else PasswordTooWeak, nothing
-    written). Every API token of the user is deleted and every session of the user stops
-    authenticating: a reset or a change locks out whoever held the old credentials."""
+    written). Every API token of the user is deleted (by the database, as for any change of the
+    password) and every session of the user stops authenticating: a reset or a change locks out
+    whoever held the old credentials."""
     _password_set(user=user, password=password)
     user.save(update_fields=["password"])
     return user
