@@ -5,6 +5,8 @@ test_token_revocation.py; the admin: test_token_admin.py."""
 
 import hashlib
 import importlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -256,6 +258,27 @@ def test_a_user_holds_at_most_the_limit_of_live_tokens(alice, bob, settings):
     api_token(bob)  # per user: bob is not held back by alice's tokens
     assert revoke(first).status_code == 204
     assert obtain().status_code == 200  # a revoked token frees its place
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_logins_do_not_exceed_the_limit(settings):
+    """Eight logins at once, a limit of 3: the user's row lock lets exactly three through."""
+    settings.REST_KNOX = {**settings.REST_KNOX, "TOKEN_LIMIT_PER_USER": 3}
+    UserFactory(username="alice", role="auditor", password=PASSWORD)
+    start = threading.Barrier(8)
+
+    def login(_):
+        try:
+            start.wait(timeout=10)
+            return obtain().status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = sorted(pool.map(login, range(8)))
+    assert codes == [200] * 3 + [409] * 5
+    assert AuthToken.objects.count() == 3
 
 
 def test_expired_tokens_do_not_count_and_are_deleted_at_the_next_issue(alice, settings):
