@@ -58,10 +58,9 @@ def prepare() -> dict:
     django.setup()
     from django.core.management import call_command
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from vault.accounts.models import User
-    from vault.accounts.services import user_upsert
+    from vault.accounts.services import token_create, token_revoke, user_upsert
     from vault.drawdowns.models import ParticipationAgreement
     from vault.inventory.models import Lot, Material, Site
     from vault.inventory.services import lot_create
@@ -88,7 +87,10 @@ def prepare() -> dict:
                 unit_cost=Decimal("50"),
                 initial_quantity=Decimal("2000000"),
             )
-    tokens = {"manager": Token.objects.get_or_create(user=manager)[0].key, "makers": []}
+    # A fresh knox token per user and run; the previous runs' are revoked first, so that repeated
+    # runs stay under VAULT_API_TOKEN_LIMIT_PER_USER.
+    token_revoke(by=manager)
+    tokens = {"manager": token_create(user=manager).key, "makers": []}
     for org in ORGS:
         user = user_upsert(username=f"load-{org.lower()}", role="manufacturer", org_code=org)
         for code in MATERIALS:
@@ -104,7 +106,8 @@ def prepare() -> dict:
                     "premium_pct": Decimal("3"),
                 },
             )
-        tokens["makers"].append(Token.objects.get_or_create(user=user)[0].key)
+        token_revoke(by=user)
+        tokens["makers"].append(token_create(user=user).key)
     return tokens
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from vault.accounts.models import Organization, User
+from vault.accounts.services import token_create
 from vault.inventory.models import Lot, Material, Site
 from vault.inventory.services import lot_create
 
@@ -16,6 +17,11 @@ from vault.inventory.services import lot_create
 def days(n: int) -> date:
     """Today (in Vault's time zone) plus `n` days."""
     return timezone.localdate() + timedelta(days=n)
+
+
+def api_token(user: User) -> str:
+    """The key of a new API token for `user`, issued by the service the token endpoint calls."""
+    return token_create(user=user).key
 
 
 class InDays(int):

@@ -4,6 +4,7 @@ that run on one machine: SQLite in the project folder and kombu's filesystem bro
 import ipaddress
 import logging
 import os
+from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -25,6 +26,21 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """An integer from the environment within [minimum, maximum]; anything else stops the process
+    at start-up (ImproperlyConfigured naming the variable) rather than misbehaving later."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, not {value}.")
+    return value
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -37,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -243,7 +259,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "vault.accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["vault.accounts.permissions.RolePermission"],
@@ -274,6 +290,22 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vault.core.parsers.ContentNegotiation",
 }
+# API tokens (docs/security.md, "API tokens"): django-rest-knox stores a SHA-512 digest of each key,
+# never the key. A token expires VAULT_API_TOKEN_TTL_HOURS after it was issued however much it is
+# used (no refresh: an absolute expiry), 7 days by default and 90 at most; a user holds at most
+# VAULT_API_TOKEN_LIMIT_PER_USER live tokens (one per integration or device).
+VAULT_API_TOKEN_TTL_HOURS = env_int("VAULT_API_TOKEN_TTL_HOURS", 7 * 24, minimum=1, maximum=90 * 24)
+VAULT_API_TOKEN_LIMIT_PER_USER = env_int("VAULT_API_TOKEN_LIMIT_PER_USER", 10, minimum=1, maximum=1000)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=VAULT_API_TOKEN_TTL_HOURS),
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": VAULT_API_TOKEN_LIMIT_PER_USER,
+    "AUTH_HEADER_PREFIX": "Token",  # clients send `Authorization: Token KEY`, as with DRF's tokens
+    "SECURE_HASH_ALGORITHM": "hashlib.sha512",
+    "AUTH_TOKEN_CHARACTER_LENGTH": 64,  # 32 random bytes, hex
+    "TOKEN_PREFIX": "",
+}
+
 # Hostile bodies (docs/security.md, "Hostile input"): a body over this many bytes is answered 413
 # unread (multipart uploads: the larger limit; Django spools their files to disk), and a JSON body
 # nesting arrays and objects deeper than this is a 400 before it is parsed.

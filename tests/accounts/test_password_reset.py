@@ -8,10 +8,11 @@ from datetime import time
 import pytest
 from django.core import mail
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from tests.clock import TEST_TODAY, travel_to
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_token
 
 STRONG = "ore-barge-lantern-7"
 PORTAL = {
@@ -61,7 +62,7 @@ def _ask(client: Client, area: dict, email: str):
 @pytest.mark.parametrize(("area", "who"), [(PORTAL, "maker"), (ADMIN, "staffer")])
 def test_full_reset_flow(area, who, request, client):
     user = request.getfixturevalue(who)
-    old_token = Token.objects.create(user=user)
+    old_token = api_token(user)
     old_session = Client()
     old_session.force_login(user)
     assert old_session.get(area["home"]).status_code == 200
@@ -88,14 +89,15 @@ def test_full_reset_flow(area, who, request, client):
     assert weak.status_code == 200 and "too short" in weak.content.decode()
     user.refresh_from_db()
     assert user.check_password("pass-w0rd!")
-    assert Token.objects.filter(pk=old_token.pk).exists()
+    assert AuthToken.objects.filter(user=user).exists()
 
     done = client.post(set_password, {"new_password1": STRONG, "new_password2": STRONG})
     assert (done.status_code, done["Location"]) == (302, area["complete"])
     assert client.get(area["complete"]).status_code == 200
     user.refresh_from_db()
     assert user.check_password(STRONG)
-    assert not Token.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user).exists()
+    assert APIClient().get("/api/v1/materials/", HTTP_AUTHORIZATION=f"Token {old_token}").status_code == 401
     assert old_session.get(area["home"])["Location"].startswith(area["login"])  # the old session is over
 
     signed_in = Client().post(area["login"], {"username": user.username, "password": STRONG})

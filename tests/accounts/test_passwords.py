@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_token
 from vault.accounts import demo
 from vault.accounts.errors import PasswordTooWeak
 from vault.accounts.models import User
@@ -56,34 +56,34 @@ def test_vault_user_command_refuses_a_weak_password_and_lists_why(db):
 
 def test_a_weak_password_leaves_an_existing_user_as_it_was(db):
     user = UserFactory(username="kept", role="auditor")
-    token = Token.objects.create(user=user)
+    api_token(user)
     with pytest.raises(PasswordTooWeak):
         user_upsert(username="kept", role="manager", password="short")
     user.refresh_from_db()
     assert (user.role, user.check_password("pass-w0rd!")) == ("auditor", True)
-    assert Token.objects.filter(pk=token.pk).exists()
+    assert AuthToken.objects.filter(user=user).exists()
 
 
 def test_setting_a_password_revokes_api_tokens_and_ends_sessions(db):
     user = UserFactory(username="rotated", role="auditor")
-    Token.objects.create(user=user)
-    other = Token.objects.create(user=UserFactory(username="bystander", role="auditor"))
+    api_token(user)
+    api_token(UserFactory(username="bystander", role="auditor"))
     browser = Client()
     browser.force_login(user)
     assert browser.get("/admin/").status_code == 200
     user_password_set(user=user, password=STRONG)
     user.refresh_from_db()
     assert user.check_password(STRONG)
-    assert not Token.objects.filter(user=user).exists()
-    assert Token.objects.filter(pk=other.pk).exists()
+    assert not AuthToken.objects.filter(user=user).exists()
+    assert AuthToken.objects.filter(user__username="bystander").exists()
     assert browser.get("/admin/")["Location"].startswith("/admin/login/")  # the old session is over
 
 
 def test_vault_user_new_password_revokes_tokens(db):
     user = UserFactory(username="cli", role="auditor")
-    Token.objects.create(user=user)
+    api_token(user)
     call_command("vault_user", "cli", "--role", "auditor", "--password", STRONG, stdout=StringIO())
-    assert not Token.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user).exists()
     user.refresh_from_db()
     assert user.check_password(STRONG)
 

@@ -4,10 +4,10 @@ callers, the docs page sends a browser to the login page; a token or a session o
 
 import pytest
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
 
 from tests.core.test_settings import _manage
 from tests.e2e.helpers import PASSWORD
+from tests.factories import api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +52,7 @@ def test_anonymous_browser_is_sent_to_login_for_the_docs(client):
 @pytest.mark.parametrize("who", ["manager", "maker_a"])
 def test_token_opens_the_schema(client, request, who):
     user = request.getfixturevalue(who)
-    token = Token.objects.create(user=user)
-    response = client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     assert response.status_code == 200
     assert b"openapi" in response.content
 

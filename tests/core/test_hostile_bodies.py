@@ -83,8 +83,8 @@ def test_the_api_keeps_its_form_and_multipart_parsers(api, manager):
 
 @pytest.mark.parametrize("url", ["/api/v1/forecasts/", "/api/v1/price-points/import/"])
 def test_views_listing_drfs_own_json_parser_refuse_deep_json_too(api, manager, finance, url):
-    """They set parser_classes with DRF's JSONParser (as ObtainAuthToken does, the token endpoint
-    above): the API's negotiation parses with the checked one all the same."""
+    """They set parser_classes with DRF's JSONParser: the API's negotiation parses with the
+    checked one all the same."""
     user = finance if "price" in url else manager
     response = api(user).post(url, "[" * 100_000, content_type="application/json")
     assert response.status_code == 400

@@ -20,11 +20,11 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
-from rest_framework.authtoken.models import Token
 
 from tests.factories import LotFactory, MaterialFactory
 from tests.financing.factories import disbursed_tranche, make_facility
-from vault.accounts.services import roles_sync
+from vault.accounts.models import ApiToken
+from vault.accounts.services import roles_sync, token_create
 from vault.coverage import services as coverage
 from vault.coverage.models import Alert, CoverageSnapshot
 from vault.drawdowns import services as drawdowns
@@ -172,7 +172,7 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
         "snapshot": CoverageSnapshot.objects.get(run=run, material=dy),
         "alert": Alert.objects.get(material=dy),
         "group": Group.objects.get(name="manager"),
-        "token": Token.objects.create(user=maker_a),
+        "token": ApiToken.objects.get(pk=token_create(user=maker_a).token.pk),
         "interval": interval,
         "crontab": CrontabSchedule.objects.create(),
         "solar": SolarSchedule.objects.create(event="sunrise", latitude=D("38.9"), longitude=D("-77.0")),
@@ -192,7 +192,6 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
         site_code=site.code,
         facility_code=facility.code,
         account_code="1300",
-        token=str(maker_a.pk),  # the token admin addresses a token by its user's id
         maker_a_uidb64=urlsafe_base64_encode(force_bytes(maker_a.pk)),  # a password reset link's user
         org_a_type=str(ContentType.objects.get_for_model(org_a).pk),
     )

@@ -26,7 +26,7 @@ def alice(db):
 def test_token_for_right_password(alice):
     response = APIClient().post(TOKEN_URL, {"username": "alice", "password": "right-pass-w0rd"}, format="json")
     assert response.status_code == 200
-    assert len(response.json()["token"]) == 40
+    assert len(response.json()["token"]) == 64  # knox: 32 random bytes, hex
 
 
 def test_wrong_password_and_unknown_user_look_the_same(alice):

@@ -21,6 +21,7 @@ statistics say so)."""
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field, replace
 
 import pytest
@@ -30,10 +31,10 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
+from tests.factories import api_token
 from tests.hardening.conftest import ROLES
 from vault.core.models import OutboxMessage
 from vault.drawdowns.models import (
@@ -91,7 +92,8 @@ class Row:
     """`route` is the pattern's full route as Django joins it (`resolve(url).route`); `url` is
     requested with the world's placeholders filled in. `write` applies to every unsafe method
     the URL accepts: taken from a DRF view, declared in `methods` for the other views, sent with
-    `body` (JSON to the API, a form elsewhere)."""
+    `body` (JSON to the API, a form elsewhere). `writes` gives a method cells of its own
+    instead of `write`'s."""
 
     route: str
     url: str
@@ -99,6 +101,7 @@ class Row:
     write: tuple | None = None
     methods: tuple = ()
     body: dict = field(default_factory=dict)
+    writes: dict = field(default_factory=dict)
 
 
 def api(route: str, url: str, get: tuple, write: tuple | None = None) -> list[Row]:
@@ -116,7 +119,9 @@ ANY_CODE = "(?P<code>[^/\\x00]+)"
 MATERIAL = "(?P<code>[A-Z0-9][A-Z0-9._-]*)"
 
 API_ROWS = [
-    Row("api/v1/auth/token/", "/api/v1/auth/token/", (405,) * 6, (400,) * 6),  # public: the API's login
+    # The API's login is public (POST, no body here: 400); its logout (DELETE) revokes the token the
+    # request carries, so a session gets 400 `token_required` (tests/accounts/test_token.py).
+    Row("api/v1/auth/token/", "/api/v1/auth/token/", (405,) * 6, (400,) * 6, writes={"delete": (401,) + (400,) * 5}),
     # inventory: manufacturers see the catalogue (materials, sites), not the stock
     *api("materials/$", "materials/", ALL_READ, MANAGER_WRITES),
     *api(f"materials/{CODE}/$", "materials/{material_code}/", ALL_READ, MANAGER_WRITES),
@@ -348,7 +353,8 @@ def owned(obj: str, roles: frozenset, **kwargs) -> AdminModel:
 
 ADMIN_MODELS = {
     "auth.group": AdminModel("group"),  # the role groups: roles_sync and superusers only
-    "authtoken.tokenproxy": AdminModel("token", view=NOBODY),  # keys are credentials: superusers only
+    # API tokens: staff view (no key is stored, no digest shown); superusers alone delete (revoke).
+    "accounts.apitoken": AdminModel("token"),
     "axes.accessattempt": AdminModel("access_attempt"),
     "axes.accesslog": AdminModel("access_log"),
     "axes.accessfailurelog": AdminModel("access_failure"),
@@ -587,7 +593,7 @@ def test_authorization_matrix(authz_world, browsers, caplog):
             wrong.append(f"{route}: the URL accepts {methods or 'no unsafe method'}; the row says {row.write}")
             continue
         body = {key: value.format(**params) for key, value in row.body.items()}
-        for method, expected_cells in [("get", row.get), *((m, row.write) for m in methods)]:
+        for method, expected_cells in [("get", row.get), *((m, row.writes.get(m, row.write)) for m in methods)]:
             for role, expected in zip(ROLES, expected_cells, strict=True):
                 cells += 1
                 status, location, written = run(browsers[role], method, url, body)
@@ -682,14 +688,15 @@ def test_a_token_gets_what_the_session_gets(authz_world):
     same narrowing applies, and a wrong key is a 401, as no credentials are."""
     p = authz_world.params
     maker_b = APIClient()
-    maker_b.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=authz_world.users['maker_b']).key}")
+    maker_b.credentials(HTTP_AUTHORIZATION=f"Token {api_token(authz_world.users['maker_b'])}")
     assert maker_b.get(f"/api/v1/drawdown-requests/{p['request_a']}/").status_code == 404
     listed = maker_b.get("/api/v1/drawdown-requests/?organization=ORG-A")
     assert listed.status_code == 200 and listed.json()["results"] == []
     assert maker_b.get("/api/v1/lots/").status_code == 403
-    forged = APIClient()
-    forged.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
-    assert forged.get("/api/v1/drawdown-requests/").status_code == 401
+    for key in ("0" * 40, "0" * 64):  # an old DRF key's shape, a knox key's
+        forged = APIClient()
+        forged.credentials(HTTP_AUTHORIZATION="Token " + key)
+        assert forged.get("/api/v1/drawdown-requests/").status_code == 401
 
 
 def test_org_b_cannot_create_a_request_for_org_a(authz_world, api):
@@ -764,7 +771,8 @@ def test_admin_actions_are_ignored_for_roles_that_may_not_run_them(authz_world, 
 
 def test_an_auditor_cannot_grant_itself_more_through_the_admin(authz_world, browsers, caplog):
     """Neither the change page nor django-simple-history's revert page saves an auditor's own
-    user (it would make itself a superuser), and no staff role sees the API tokens' keys."""
+    user (it would make itself a superuser), and no staff role sees an API token's key or digest
+    (the list names tokens by their key's first characters), nor deletes one."""
     caplog.set_level(logging.ERROR, logger="django.request")
     auditor = authz_world.users["auditor"]
     version = auditor.history.order_by("-history_id").first().history_id
@@ -781,7 +789,11 @@ def test_an_auditor_cannot_grant_itself_more_through_the_admin(authz_world, brow
         assert browsers["auditor"].request("post", url, body).status_code == 403
     auditor.refresh_from_db()
     assert (auditor.is_superuser, auditor.role) == (False, "auditor")
-    key = authz_world.objects["token"].key
+    key = api_token(authz_world.users["maker_b"])
+    token = authz_world.objects["token"]
     for role in STAFF:
-        response = browsers[role].request("get", "/admin/authtoken/tokenproxy/", {})
-        assert response.status_code == 403 and key.encode() not in response.content
+        response = browsers[role].request("get", "/admin/accounts/apitoken/", {})
+        assert response.status_code == 200 and token.token_key.encode() in response.content
+        assert key.encode() not in response.content and key[:15].encode() in response.content
+        shown = re.sub(rb"<[^>]*>", b" ", response.content)  # the digest is the rows' address, not their text
+        assert token.digest.encode() not in shown

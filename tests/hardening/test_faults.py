@@ -38,9 +38,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from tests.factories import LotFactory, MaterialFactory
+from tests.factories import LotFactory, MaterialFactory, api_token
 from tests.financing.factories import disbursed_tranche, make_facility
 from tests.hardening.processes import Processes, Redis, children, database_url, free_port, wait_for
 from vault.core.models import OutboxMessage
@@ -313,7 +312,7 @@ def test_requests_submitted_while_redis_is_down_are_notified_exactly_once_after_
     LotFactory(material=material, site=site, initial_quantity="20000", by=manager)
     for maker, quantity in ((maker_a, "5000"), (maker_b, "2000")):
         entitle(manager=manager, maker=maker, material=material, quantity=quantity)
-    tokens = {user.username: Token.objects.create(user=user).key for user in (maker_a, maker_b, manager)}
+    tokens = {user.username: api_token(user) for user in (maker_a, maker_b, manager)}
 
     port = free_port()
     web = Web(port)

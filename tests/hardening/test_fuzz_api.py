@@ -11,7 +11,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import load_all_checks, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -20,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
+from tests.factories import api_token
 from vault.accounts import demo as accounts_demo
 from vault.accounts.models import User
 from vault.inventory import demo as inventory_demo
@@ -74,15 +74,14 @@ def _keep_test_connection():
 
 @pytest.fixture
 def tokens(db):
-    """Users of every role, the demo materials, depots and lots, and an API token per role."""
+    """Users of every role, the demo materials, depots and lots, and an API token per role (a
+    case of `DELETE /api/v1/auth/token/` revokes its role's: the later cases of that operation
+    are 401s, which it documents)."""
     accounts_demo.seed()
     inventory_demo.seed(by=User.objects.get(username="manager"))
     User.objects.create_superuser("root", "root@vault.example", "root-pass-w0rd")
     names = {**ROLES, "superuser": "root"}
-    return {
-        role: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key if name else None
-        for role, name in names.items()
-    }
+    return {role: api_token(User.objects.get(username=name)) if name else None for role, name in names.items()}
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -6,9 +6,8 @@ and the drain sent the message later."""
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 
-from tests.factories import LotFactory
+from tests.factories import LotFactory, api_token
 from tests.hardening.processes import free_port, wait_for
 from tests.hardening.test_faults import (  # noqa: F401 - fixtures
     DRAIN,
@@ -50,7 +49,7 @@ def test_task_log_lines_carry_the_request_id_that_enqueued_them(
     monkeypatch.setenv("LOG_LEVEL", "INFO")
     LotFactory(material=material, site=site, initial_quantity="20000", by=manager)
     entitle(manager=manager, maker=maker_a, material=material)
-    token = Token.objects.create(user=maker_a).key
+    token = api_token(maker_a)
     port = free_port()
     web = Web(port)
     gunicorn = procs.gunicorn(broker_url=broker.redis.url(0), port=port)

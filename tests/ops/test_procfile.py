@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
-from tests.factories import LotFactory
+from tests.factories import LotFactory, api_token
 from tests.hardening.processes import ROOT, Process, database_url, descendants, free_port, wait_for
 from tests.hardening.test_faults import Web, broker, chart_of_accounts, entitle, procs  # noqa: F401
 from vault.core.models import OutboxMessage
@@ -63,7 +62,7 @@ def test_two_webs_two_workers_one_beat_and_a_second_beat_stands_by(
 ):
     LotFactory(material=material, site=site, initial_quantity="20000", by=manager)
     entitle(manager=manager, maker=maker_a, material=material)
-    token = Token.objects.create(user=maker_a).key
+    token = api_token(maker_a)
     port = free_port()
     first = _box(tmp_path, name="box1", port=port, concurrency="web=2,worker=2,beat=1", broker_url=broker.redis.url(0))
     second = None

@@ -2,12 +2,12 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
 from django_celery_beat import admin as celery_beat_admin
 from django_celery_beat.models import PeriodicTask
-from rest_framework.authtoken import admin as authtoken_admin
-from rest_framework.authtoken.models import TokenProxy
+from knox.models import AuthToken
 
-from vault.accounts.models import Organization, User
+from vault.accounts.models import ApiToken, Organization, User
 from vault.core.admin import HistoryAdmin
 
 
@@ -27,21 +27,41 @@ class UserAdmin(BaseUserAdmin, HistoryAdmin):
     fieldsets = [*BaseUserAdmin.fieldsets, ("Vault", {"fields": ["role", "organization"]})]
 
 
-# --- third-party admins, narrowed to the roles ------------------------------------------------------
-# Every staff role holds the view permission on every model (roles_sync), so these two would
-# otherwise hand out more than a view.
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens, for review and revocation. No key is stored (knox keeps its SHA-512 digest),
+    and the digest is not shown either: a token is named by its key's first characters.
+    Read-only: tokens are issued by the token endpoint only. Every staff role views the list (the
+    view permission of roles_sync): who holds live API credentials, and until when, belongs to an
+    access review, and the list holds nothing that authenticates. Only superusers delete, which
+    revokes: the next request with the key is a 401."""
 
-admin.site.unregister(TokenProxy)
+    list_display = ["__str__", "user", "created", "expiry", "live"]
+    list_select_related = ["user"]
+    list_filter = ["expiry"]
+    search_fields = ["token_key", "user__username"]
+    fields = readonly_fields = ["token_key", "user", "created", "expiry", "live"]
 
+    @admin.display(boolean=True, description="live")
+    def live(self, obj: ApiToken) -> bool:
+        return obj.expiry is None or obj.expiry >= timezone.now()
 
-@admin.register(TokenProxy)
-class TokenAdmin(authtoken_admin.TokenAdmin):
-    """API tokens are credentials (the changelist shows every key): superusers only."""
+    def has_add_permission(self, request) -> bool:
+        return False
 
-    def has_view_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
 
-    has_module_permission = has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+# --- third-party admins, narrowed to the roles ------------------------------------------------------
+# Every staff role holds the view permission on every model (roles_sync), so these would
+# otherwise hand out more than a view. knox's own token admin shows digests and adds tokens:
+# ApiTokenAdmin above replaces it.
+
+admin.site.unregister(AuthToken)
 
 
 admin.site.unregister(PeriodicTask)

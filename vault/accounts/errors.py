@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vault.core.errors import InvalidInput
+from vault.core.errors import Conflict, InvalidInput
 
 
 class PasswordTooWeak(InvalidInput):
@@ -16,3 +16,39 @@ class PasswordTooWeak(InvalidInput):
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "errors": {"password": list(self.messages)}}
+
+
+class InvalidCredentials(InvalidInput):
+    """The token endpoint's refusal: a wrong password, an unknown or inactive user, or a
+    username locked out by django-axes all look the same (no account enumeration)."""
+
+    code = "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("Unable to log in with provided credentials.", field="non_field_errors")
+
+
+class TokenLimitReached(Conflict):
+    """The user already holds VAULT_API_TOKEN_LIMIT_PER_USER live API tokens."""
+
+    code = "token_limit_reached"
+
+    def __init__(self, *, limit: int) -> None:
+        super().__init__(
+            f"This user already holds {limit} live API tokens, the most allowed. Revoke one "
+            "(DELETE /api/v1/auth/token/ with it) or wait for one to expire.",
+            limit=limit,
+        )
+
+
+class TokenRequired(InvalidInput):
+    """DELETE /api/v1/auth/token/ revokes the token the request is authenticated with: a
+    session (or no token) names no token to revoke."""
+
+    code = "token_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Only a token revokes API tokens: send `Authorization: Token KEY` with the token to revoke "
+            "(add ?all=true to revoke every token of its user). This request is authenticated by a session."
+        )

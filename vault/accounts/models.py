@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from knox.models import AuthToken
 from simple_history.models import HistoricalRecords
 
 from vault.accounts.roles import Role
@@ -44,3 +45,17 @@ class User(AbstractUser):
         if self.is_superuser:
             return True
         return self.role in roles
+
+
+class ApiToken(AuthToken):
+    """django-rest-knox's API token as Vault's admin lists it: named by the first characters of
+    its key (`token_key`, an identifier, not the secret), never by its digest, which knox's own
+    `__str__` shows. The rows are knox's; services create and revoke them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.token_key}…"

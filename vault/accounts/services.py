@@ -1,13 +1,22 @@
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
+from knox.models import AuthToken
+from knox.settings import knox_settings
 
-from vault.accounts.errors import PasswordTooWeak
+from vault.accounts.errors import InvalidCredentials, PasswordTooWeak, TokenLimitReached
 from vault.accounts.models import Organization, User
 from vault.accounts.roles import ROLE_CHANGE_APPS, STAFF_ROLES, Role
-from vault.core.errors import InvalidInput
+from vault.core.errors import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 
 def roles_sync() -> None:
@@ -35,19 +44,19 @@ def password_validate(*, password: str, user: User | None = None) -> None:
 
 
 def _password_set(*, user: User, password: str) -> None:
-    """Validate and set (unsaved) the password; a saved user's API tokens are revoked. Its
-    sessions end by themselves: each holds a hash of the old password (get_session_auth_hash)."""
+    """Validate and set (unsaved) the password. Saving it revokes the user's API tokens (the
+    database's trigger, migration accounts/0003); its sessions end by themselves: each holds a
+    hash of the old password (get_session_auth_hash)."""
     password_validate(password=password, user=user)
     user.set_password(password)
-    if user.pk:
-        Token.objects.filter(user=user).delete()
 
 
 @transaction.atomic
 def user_password_set(*, user: User, password: str) -> User:
     """Give `user` a new password that passes the validators (else PasswordTooWeak, nothing
-    written). Every API token of the user is deleted and every session of the user stops
-    authenticating: a reset or a change locks out whoever held the old credentials."""
+    written). Every API token of the user is deleted (by the database, as for any change of the
+    password) and every session of the user stops authenticating: a reset or a change locks out
+    whoever held the old credentials."""
     _password_set(user=user, password=password)
     user.save(update_fields=["password"])
     return user
@@ -92,3 +101,73 @@ def user_upsert(
     user.save()
     user.groups.set([Group.objects.get(name=role)])
     return user
+
+
+# --- API tokens (docs/security.md, "API tokens") ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued. `key` is the secret, known only here and to the client: the database
+    keeps its SHA-512 digest."""
+
+    key: str
+    token: AuthToken
+
+    @property
+    def expiry(self) -> datetime:
+        return self.token.expiry
+
+
+def token_obtain(*, request, username: str, password: str) -> IssuedToken:
+    """Exchange a username and password for a new API token (token_create). The credentials go
+    through AUTHENTICATION_BACKENDS with the request, so django-axes counts a failure and refuses
+    a locked-out username and address. A wrong password, an unknown or inactive user and a
+    lockout all raise the same InvalidCredentials (400 `invalid_credentials`); nothing is issued."""
+    user = authenticate(request=request, username=username, password=password)
+    if user is None:
+        raise InvalidCredentials()
+    return token_create(user=user)
+
+
+@transaction.atomic
+def token_create(*, user: User) -> IssuedToken:
+    """Issue a new API token to `user`, expiring REST_KNOX TOKEN_TTL (VAULT_API_TOKEN_TTL_HOURS)
+    from now whatever its use. Only the key's digest and first characters are stored.
+
+    The user's row is locked first, so that this serializes with a change of the password or of
+    `is_active` and with other issues to the same user. If the database's password or active flag
+    differs from the `user` given (changed since it was authenticated), or the user is inactive,
+    InvalidCredentials and nothing is written: a token never outlives the credentials it was
+    issued for. The user's expired tokens are deleted; with TOKEN_LIMIT_PER_USER
+    (VAULT_API_TOKEN_LIMIT_PER_USER) live ones already, TokenLimitReached (409), nothing written."""
+    current = User.objects.select_for_update(no_key=True).filter(pk=user.pk).values("password", "is_active").first()
+    if current is None or not current["is_active"] or current["password"] != user.password:
+        raise InvalidCredentials()
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    if limit is not None and AuthToken.objects.filter(user=user).count() >= limit:
+        raise TokenLimitReached(limit=limit)
+    token, key = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+    log.info("API token %s issued to %s, expires %s", token.token_key, user.username, token.expiry.isoformat())
+    return IssuedToken(key=key, token=token)
+
+
+@transaction.atomic
+def token_revoke(*, by: User, token: AuthToken | None = None) -> int:
+    """Revoke `token`, one of `by`'s own (another user's: NotFound, nothing revoked), or with no
+    token every API token `by` holds. The rows are deleted, so the next request with a revoked key
+    is a 401. Returns how many were revoked."""
+    tokens = AuthToken.objects.filter(user=by)
+    if token is not None:
+        if token.user_id != by.pk:
+            raise NotFound("No such token.")
+        tokens = tokens.filter(digest=token.digest)
+    revoked, _ = tokens.delete()
+    log.info(
+        "API token%s of %s revoked by its owner: %s",
+        "" if token else "s",
+        by.username,
+        token.token_key if token else f"all ({revoked})",
+    )
+    return revoked

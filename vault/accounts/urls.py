@@ -1,5 +1,5 @@
 from django.urls import path
 
-from vault.accounts.apis import TokenObtainApi
+from vault.accounts.apis import TokenApi
 
-urlpatterns = [path("auth/token/", TokenObtainApi.as_view(), name="auth-token")]
+urlpatterns = [path("auth/token/", TokenApi.as_view(), name="auth-token")]

@@ -4,7 +4,7 @@ raise RecursionError, a 500, even for an anonymous caller on the token endpoint)
 
 It is the API's default parser, and `ContentNegotiation` (the API's content negotiation) puts it
 in the place of DRF's own JSONParser wherever a view lists that one in its `parser_classes`
-(DRF's ObtainAuthToken does, and so do the CSV upload views): no view can parse JSON unchecked."""
+(the CSV upload views do): no view can parse JSON unchecked."""
 
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ DESCRIPTIONS = {
     ),
     "429": "Too many attempts; retry later.",
 }
-PUBLIC_PATHS = {"/api/v1/auth/token/"}
+# Operations open to anonymous callers (the API's login), and paths under the "auth" throttle.
+PUBLIC_OPERATIONS = {("/api/v1/auth/token/", "post")}
+THROTTLED_PATHS = {"/api/v1/auth/token/"}
 
 
 def add_error_responses(result, generator, request, public):
@@ -49,14 +51,14 @@ def add_error_responses(result, generator, request, public):
                 codes.add("400")
             if "requestBody" in operation:  # vault.core.middleware.BodySizeLimitMiddleware
                 codes.add("413")
-            if path in PUBLIC_PATHS:
+            if path in THROTTLED_PATHS:
                 codes.add("429")
-            else:
+            if (path, method) not in PUBLIC_OPERATIONS:
                 codes |= {"401", "403"}
                 if has_path or any(p.get("name") == "page" for p in params):
                     codes.add("404")
-                if writes:
-                    codes.add("409")
+            if writes:
+                codes.add("409")
             responses = operation.setdefault("responses", {})
             for code in sorted(codes):
                 responses.setdefault(
