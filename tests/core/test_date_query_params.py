@@ -111,7 +111,7 @@ def _serializer_date_fields():
             ):
                 continue
             for name, field in value().fields.items():
-                if isinstance(field, serializers.DateField | serializers.DateTimeField) and not field.read_only:
+                if isinstance(field, serializers.DateField) and not field.read_only:
                     yield value, name, field
 
 
