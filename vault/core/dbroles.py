@@ -214,6 +214,8 @@ def privilege_problems(cursor, *, app: str) -> list[str]:
         "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') ORDER BY 1"
     )
     problems = []
+    known: tuple[str, ...]
+    expected: tuple[str, ...]
     for name, is_sequence in cursor.fetchall():
         relation = sql.Identifier("public", name).as_string(None)
         if is_sequence:
