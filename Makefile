@@ -31,6 +31,8 @@ lock: $(VENV)/.dev
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras $(LOCK_ARGS) \
 	    -o requirements-dev.txt requirements-dev.in
 
+# With MIGRATE_DATABASE_URL set (PostgreSQL: the owner role), migrate connects as the owner and
+# then grants DATABASE_URL's role what the application needs (docs/security.md).
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput -v0
 
@@ -38,11 +40,11 @@ seed: migrate
 	LOG_LEVEL=$${LOG_LEVEL:-WARNING} $(BIN)/python manage.py seed_demo
 
 # The web server, a Celery worker, beat and the banner under honcho (Procfile.dev): Ctrl-C stops
-# them all (SIGTERM to each process group, SIGKILL after 5 s).
+# them all (SIGTERM to each process group, SIGKILL after 5 s). They never see the owner's URL.
 run: seed
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	PYTHONUNBUFFERED=1 PATH="$(abspath $(BIN)):$$PATH" VAULT_WEB_PORT=$(PORT) VAULT_BACKGROUND_LOG_LEVEL=$${VAULT_BACKGROUND_LOG_LEVEL:-WARNING} \
-	    exec $(BIN)/honcho start --no-colour -f Procfile.dev -d . -p $(PORT)
+	    exec env -u MIGRATE_DATABASE_URL $(BIN)/honcho start --no-colour -f Procfile.dev -d . -p $(PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/python manage.py makemigrations --check --dry-run -v1

@@ -22,21 +22,51 @@ def pytest_report_header(config):
     return f"Vault test day (VAULT_TEST_TODAY): {TEST_TODAY or 'the real clock'}"
 
 
+# VAULT_TEST_EXISTING_DATABASE=1: the tests run in DATABASE_URL's database as it is (migrated
+# beforehand), connected as DATABASE_URL's role, each inside a transaction rolled back at its end;
+# no test database is created or dropped. tests/hardening/test_db_role.py runs tests this way as
+# the application role, which may not create databases. Tests that would flush the database
+# (transactional ones, live servers: a flush is a TRUNCATE of every table) are deselected.
+EXISTING_DATABASE = os.environ.get("VAULT_TEST_EXISTING_DATABASE") == "1"
+FLUSHING_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
 def pytest_collection_modifyitems(config, items):
+    kept, flushing = [], []
     for item in items:
         if item.get_closest_marker("postgres"):
             item.fixturenames.append("_require_postgres")
+        marker = item.get_closest_marker("django_db")
+        transactional = marker is not None and (
+            marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences") or (marker.args and marker.args[0])
+        )
+        (flushing if transactional or FLUSHING_FIXTURES & set(item.fixturenames) else kept).append(item)
+    if EXISTING_DATABASE and flushing:
+        config.hook.pytest_deselected(items=flushing)
+        items[:] = kept
 
 
-@pytest.fixture
-def _require_postgres(request):
-    """Tests marked `postgres` need real PostgreSQL connections: they fail under CI when the
-    database is not PostgreSQL (a skip must never turn CI green) and skip elsewhere."""
+if EXISTING_DATABASE:
+
+    @pytest.fixture(scope="session")
+    def django_db_setup():
+        """The database of DATABASE_URL, as it is: nothing created, migrated or dropped."""
+
+
+def postgres_required() -> None:
+    """Fail under CI when the database is not PostgreSQL (a skip must never turn CI green), skip
+    elsewhere. For fixtures wider than a test; tests are marked `postgres` instead."""
     if connection.vendor != "postgresql":
         message = "needs PostgreSQL: set DATABASE_URL=postgres://..."
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture
+def _require_postgres(request):
+    """Tests marked `postgres` need real PostgreSQL connections (see `postgres_required`)."""
+    postgres_required()
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +85,7 @@ def _end_stray_sessions(django_db_setup, django_db_blocker):
     """Threads and subprocesses of some tests (live servers, workers) can still hold a database
     session for a moment when the run ends; end them, so that the test database is dropped."""
     yield
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or EXISTING_DATABASE:  # a database of others: end nobody's session
         return
     with django_db_blocker.unblock():
         connection.close()  # a test that kills sessions may have ended this one too: start afresh
