@@ -7,6 +7,7 @@ import os
 from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -137,7 +138,7 @@ TEMPLATES = [
 ]
 
 
-def database_config() -> dict:
+def database_config() -> dict[str, Any]:
     """The default database: DATABASE_URL, else SQLite in the project folder.
 
     On PostgreSQL each thread keeps its connection for 60 s (health-checked before reuse), unless
@@ -159,11 +160,13 @@ def database_config() -> dict:
 
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(
-            url,
-            conn_max_age=60,
-            conn_health_checks=True,
-            disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(
+                url,
+                conn_max_age=60,
+                conn_health_checks=True,
+                disable_server_side_cursors=env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS"),
+            )
         )
         config.setdefault("TEST", {})
         max_size = number("DATABASE_POOL_MAX_SIZE", "0")

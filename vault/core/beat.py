@@ -67,7 +67,8 @@ class AdvisoryLock:
             if self._held:
                 self._conn.execute("SELECT 1")  # the session is alive, so the lock is still ours
             else:
-                self._held = bool(self._conn.execute("SELECT pg_try_advisory_lock(%s)", [self.key]).fetchone()[0])
+                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", [self.key]).fetchone()
+                self._held = bool(row and row[0])
         except psycopg.Error as exc:
             self.problem = f"database: {exc}".strip()
             self.release()

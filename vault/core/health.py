@@ -66,7 +66,8 @@ def _check_cache() -> Result:
 def _check_broker() -> Result:
     timeout = settings.VAULT_READY_BROKER_TIMEOUT_SECONDS
     with current_app.connection_for_write(connect_timeout=timeout) as conn:
-        conn.ensure_connection(max_retries=0, timeout=timeout)  # one attempt, no sleep between retries
+        # One attempt, no sleep between retries; kombu takes a float timeout (its stubs say int).
+        conn.ensure_connection(max_retries=0, timeout=timeout)  # type: ignore[arg-type]
         return {"transport": conn.transport_cls}
 
 
@@ -81,7 +82,7 @@ def _check_migrations() -> Result:
 
 def _check_outbox() -> Result:
     backlog = outbox_backlog()
-    details = {
+    details: dict[str, object] = {
         "pending": backlog.pending,
         "dead": backlog.dead,
         "longest_wait_seconds": round(backlog.longest_wait, 1),

@@ -24,7 +24,7 @@ class OutboxMessage(models.Model):
         DEAD = "dead", "Dead"  # gave up after too many attempts: needs a person
 
     # Precedence: done (whatever happened before), dead, sent, pending.
-    STATE_FILTERS = {
+    STATE_FILTERS: dict[str, Q] = {
         State.DONE: Q(done_at__isnull=False),
         State.DEAD: Q(done_at__isnull=True, dead_at__isnull=False),
         State.SENT: Q(done_at__isnull=True, dead_at__isnull=True, sent_at__isnull=False),

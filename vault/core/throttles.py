@@ -19,6 +19,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from redis.exceptions import RedisError
 from rest_framework import throttling
@@ -83,8 +84,10 @@ outage = _Outage()
 local_cache = LocMemCache("vault-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
 
 
-class _CacheFallback:
+class _CacheFallback(throttling.SimpleRateThrottle):
     """Counts in the shared cache, or in this process' memory while that cache does not answer."""
+
+    cache: BaseCache = throttling.SimpleRateThrottle.cache
 
     def allow_request(self, request, view) -> bool:
         if not outage.skip_cache():
@@ -102,11 +105,11 @@ class _CacheFallback:
 class ScopedRateThrottle(_CacheFallback, throttling.ScopedRateThrottle):
     """DRF's scoped throttle, keyed by `client_ip`, falling back to per-process counters."""
 
-    def get_ident(self, request) -> str | None:
-        return client_ip(request)
+    def get_ident(self, request) -> str:
+        return client_ip(request) or ""
 
 
-class KeyRateThrottle(_CacheFallback, throttling.SimpleRateThrottle):
+class KeyRateThrottle(_CacheFallback):
     """A rate limit on any key, outside DRF's views (the password reset pages): `allowed()` counts
     one attempt of `key` under `scope` (a rate of DEFAULT_THROTTLE_RATES) and says whether it is
     within the rate. The key is hashed: an e-mail address is not written to the cache."""

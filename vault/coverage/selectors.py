@@ -20,7 +20,7 @@ from vault.drawdowns.selectors import entitled_material_ids
 from vault.inventory.models import Lot, Material, Movement, Position
 
 ZERO = Decimal("0")
-_QTY = DecimalField(max_digits=18, decimal_places=3)
+_QTY: DecimalField = DecimalField(max_digits=18, decimal_places=3)
 
 
 def trailing_window_days() -> int:

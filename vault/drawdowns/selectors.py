@@ -32,7 +32,7 @@ from vault.inventory.models import Position
 
 ZERO = Decimal("0")
 QUANTUM = Decimal("0.001")
-_QTY = DecimalField(max_digits=18, decimal_places=3)
+_QTY: DecimalField = DecimalField(max_digits=18, decimal_places=3)
 
 # What counts against an entitlement (see docs/drawdowns.md): requests waiting for a decision
 # (submitted, at their requested quantity), approved and not yet fulfilled (at the approved
