@@ -95,39 +95,39 @@ def test_manager_records_a_transfer(api, manager, lot, other_site):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "code"),
     [
-        ({"kind": "receipt", "quantity": "0"}, "quantity"),
-        ({"kind": "receipt", "quantity": "-5"}, "quantity"),
-        ({"kind": "release", "quantity": "-5"}, "quantity"),
-        ({"kind": "write_off", "quantity": "0", "reason": "x"}, "quantity"),
-        ({"kind": "receipt", "quantity": "1.0001"}, "quantity"),
-        ({"kind": "receipt", "quantity": "1e20"}, "quantity"),
-        ({"kind": "receipt", "quantity": "ten"}, "quantity"),
-        ({"kind": "receipt"}, "quantity"),
-        ({"kind": "receipt", "quantity": "600"}, "quantity"),  # beyond the depot's capacity
-        ({"kind": "receipt", "quantity": "1", "lot": 999999}, "lot"),
-        ({"kind": "receipt", "quantity": "1", "lot": "abc"}, "lot"),
-        ({"kind": "transfer", "quantity": "1"}, "to_site"),
-        ({"kind": "transfer", "quantity": "1", "to_site": "NOWHERE"}, "to_site"),
-        ({"kind": "transfer", "quantity": "1", "to_site": "DEPOT-CAP"}, "to_site"),
-        ({"kind": "receipt", "quantity": "1", "to_site": "DEPOT-B"}, "to_site"),
-        ({"kind": "adjustment", "quantity": "1"}, "reason"),
-        ({"kind": "write_off", "quantity": "1", "reason": "  "}, "reason"),
-        ({"kind": "reversal", "quantity": "1"}, "kind"),
-        ({"kind": "theft", "quantity": "1"}, "kind"),
-        ({"quantity": "1"}, "kind"),
+        ({"kind": "receipt", "quantity": "0"}, "quantity", "quantity_not_positive"),
+        ({"kind": "receipt", "quantity": "-5"}, "quantity", "quantity_not_positive"),
+        ({"kind": "release", "quantity": "-5"}, "quantity", "quantity_not_positive"),
+        ({"kind": "write_off", "quantity": "0", "reason": "x"}, "quantity", "quantity_not_positive"),
+        ({"kind": "receipt", "quantity": "1.0001"}, "quantity", "invalid"),
+        ({"kind": "receipt", "quantity": "1e20"}, "quantity", "invalid"),
+        ({"kind": "receipt", "quantity": "ten"}, "quantity", "invalid"),
+        ({"kind": "receipt"}, "quantity", "invalid"),
+        ({"kind": "receipt", "quantity": "600"}, "quantity", "exceeds_site_capacity"),  # beyond the depot's capacity
+        ({"kind": "receipt", "quantity": "1", "lot": 999999}, "lot", "invalid"),
+        ({"kind": "receipt", "quantity": "1", "lot": "abc"}, "lot", "invalid"),
+        ({"kind": "transfer", "quantity": "1"}, "to_site", "to_site_required"),
+        ({"kind": "transfer", "quantity": "1", "to_site": "NOWHERE"}, "to_site", "invalid"),
+        ({"kind": "transfer", "quantity": "1", "to_site": "DEPOT-CAP"}, "to_site", "transfer_same_site"),
+        ({"kind": "receipt", "quantity": "1", "to_site": "DEPOT-B"}, "to_site", "to_site_not_allowed"),
+        ({"kind": "adjustment", "quantity": "1"}, "reason", "reason_required"),
+        ({"kind": "write_off", "quantity": "1", "reason": "  "}, "reason", "reason_required"),
+        ({"kind": "reversal", "quantity": "1"}, "kind", "invalid"),
+        ({"kind": "theft", "quantity": "1"}, "kind", "invalid"),
+        ({"quantity": "1"}, "kind", "invalid"),
     ],
 )
 def test_bad_input_is_400_with_the_field_and_writes_nothing(
-    api, manager, make_lot, capped_site, other_site, body, field, unchanged
+    api, manager, make_lot, capped_site, other_site, body, field, code, unchanged
 ):
     lot = make_lot("1000", site=capped_site)
     with unchanged():
         response = api(manager).post(URL, {"lot": lot.pk, **body})
     assert response.status_code == 400, response.json()
     data = response.json()
-    assert data["code"] == "invalid"
+    assert data["code"] == code  # the serializer's "invalid", or the rule's own code
     assert field in data["errors"], data
     assert data["errors"][field] and all(isinstance(message, str) for message in data["errors"][field])
 
@@ -190,9 +190,10 @@ def test_reverse(api, manager, auditor, lot):
         "100.000",
     )
     again = api(manager).post(url, {"reason": "again"})
-    assert again.status_code == 409 and again.json()["code"] == "conflict"
+    assert again.status_code == 409 and again.json()["code"] == "already_reversed"
     reversal_url = f"{URL}{response.json()['id']}/reverse/"
-    assert api(manager).post(reversal_url, {"reason": "undo"}).status_code == 409
+    undo = api(manager).post(reversal_url, {"reason": "undo"})
+    assert undo.status_code == 409 and undo.json()["code"] == "reversal_not_reversible"
     assert api(manager).post(f"{URL}999999/reverse/", {"reason": "x"}).status_code == 404
     assert Lot.objects.get(pk=lot.pk).on_hand == Decimal("1000")
     assert_holdings_consistent()

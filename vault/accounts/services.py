@@ -76,9 +76,13 @@ def user_upsert(
     pass the validators (PasswordTooWeak, nothing written); setting one revokes the user's
     API tokens (see user_password_set)."""
     if role not in Role.values:
-        raise InvalidInput(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.", field="role")
+        raise InvalidInput(
+            f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.", field="role", code="role_unknown"
+        )
     if role == Role.MANUFACTURER and not org_code:
-        raise InvalidInput("A manufacturer must belong to an organization.", field="org")
+        raise InvalidInput(
+            "A manufacturer must belong to an organization.", field="org", code="manufacturer_needs_organization"
+        )
     user = User.objects.filter(username=username).first() or User(username=username)
     if email:
         user.email = email

@@ -134,7 +134,7 @@ class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
     def _material(self, code: str) -> Material:
         material = get_object_or_404(Material, code=code)
         if not selectors.material_visible(user=self.request.user, material=material):
-            raise NotFound("No such material.")
+            raise NotFound("No such material.", code="material_not_found")
         return material
 
     @extend_schema(
@@ -184,7 +184,9 @@ class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
             found = dict(Material.objects.filter(code__in=codes).values_list("code", "pk"))
             unknown = sorted(set(codes) - set(found))
             if unknown:
-                raise InvalidInput(f"Unknown material(s): {', '.join(unknown)}.", field="materials")
+                raise InvalidInput(
+                    f"Unknown material(s): {', '.join(unknown)}.", field="materials", code="material_unknown"
+                )
             ids = list(found.values())
         run = services.coverage_check(material_ids=ids, trigger=f"manual by {request.user.username}")
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)

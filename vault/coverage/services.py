@@ -250,10 +250,10 @@ def _pct(value, *, field: str, low: Decimal, high: Decimal | None) -> Decimal:
     try:
         pct = Decimal(str(value))
     except InvalidOperation:
-        raise InvalidInput("Enter a number.", field=field)
+        raise InvalidInput("Enter a number.", field=field, code="not_a_number")
     if not pct.is_finite() or pct < low or (high is not None and pct > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise InvalidInput(f"Must be {bound}.", field=field)
+        raise InvalidInput(f"Must be {bound}.", field=field, code="percentage_out_of_range")
     return pct
 
 
@@ -283,7 +283,9 @@ def coverage_scenario(
     unknown = sorted(c for c in wanted if c not in known or (visible_ids is not None and known[c] not in visible_ids))
     if unknown:
         field = "materials" if set(unknown) & codes else "extra_drawdowns"
-        raise InvalidInput(f"Unknown material(s): {', '.join(map(str, unknown))}.", field=field)
+        raise InvalidInput(
+            f"Unknown material(s): {', '.join(map(str, unknown))}.", field=field, code="material_unknown"
+        )
     ids: list[int] | None = [known[c] for c in codes] if codes else None
     if ids is None and visible_ids is not None:
         ids = sorted(visible_ids)
@@ -319,22 +321,24 @@ def _quantity(raw, *, field: str = "quantity", allow_zero: bool = True) -> Decim
     try:
         quantity = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise InvalidInput("Enter a number of kilograms, e.g. 1250.5.", field=field)
+        raise InvalidInput("Enter a number of kilograms, e.g. 1250.5.", field=field, code="not_a_number")
     if not quantity.is_finite():
-        raise InvalidInput("Enter a number of kilograms, e.g. 1250.5.", field=field)
+        raise InvalidInput("Enter a number of kilograms, e.g. 1250.5.", field=field, code="not_a_number")
     if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise InvalidInput("Must be greater than zero." if not allow_zero else "Must not be negative.", field=field)
+        if not allow_zero:
+            raise InvalidInput("Must be greater than zero.", field=field, code="quantity_not_positive")
+        raise InvalidInput("Must not be negative.", field=field, code="quantity_negative")
     if quantity != quantity.quantize(QUANTUM):
-        raise InvalidInput("At most 3 decimals (grams).", field=field)
+        raise InvalidInput("At most 3 decimals (grams).", field=field, code="too_many_decimals")
     if quantity > MAX_QUANTITY:
-        raise InvalidInput("Too large.", field=field)
+        raise InvalidInput("Too large.", field=field, code="number_too_large")
     return quantity
 
 
 def parse_month(raw: str) -> date:
     match = _MONTH.match((raw or "").strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
-        raise InvalidInput("Use YYYY-MM, e.g. 2026-07.", field="month")
+        raise InvalidInput("Use YYYY-MM, e.g. 2026-07.", field="month", code="month_malformed")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
@@ -347,10 +351,10 @@ def forecast_rows_parse(
     raw_rows = []
     for n, row in enumerate(rows):
         if n >= max_rows:
-            raise InvalidInput(f"At most {max_rows} rows per upload.", field="file")
+            raise InvalidInput(f"At most {max_rows} rows per upload.", field="file", code="too_many_rows")
         raw_rows.append(row)
     if not raw_rows:
-        raise InvalidInput("The upload has no rows.", field="file")
+        raise InvalidInput("The upload has no rows.", field="file", code="no_rows")
     materials = dict(
         Material.objects.filter(code__in={(r.get("material") or "").strip() for r in raw_rows}).values_list(
             "code", "pk"
@@ -411,7 +415,7 @@ def forecast_csv_rows(file) -> Iterable[dict[str, str]]:
         reader = csv.DictReader(text)
         header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     except UnicodeDecodeError:
-        raise InvalidInput("The file is not UTF-8 text.", field="file")
+        raise InvalidInput("The file is not UTF-8 text.", field="file", code="file_not_utf8")
     missing = [c for c in FORECAST_COLUMNS[:3] if c not in header]
     unknown = [c for c in header if c not in FORECAST_COLUMNS]
     if missing or unknown:
@@ -421,15 +425,17 @@ def forecast_csv_rows(file) -> Iterable[dict[str, str]]:
         if unknown:
             parts.append(f"unknown column(s) {', '.join(unknown)}")
         raise InvalidInput(
-            f"Bad header: {'; '.join(parts)}. Expected: material,month,quantity[,organization].", field="file"
+            f"Bad header: {'; '.join(parts)}. Expected: material,month,quantity[,organization].",
+            field="file",
+            code="csv_header_invalid",
         )
     reader.fieldnames = header
     try:
         yield from reader
     except UnicodeDecodeError:
-        raise InvalidInput("The file is not UTF-8 text.", field="file")
+        raise InvalidInput("The file is not UTF-8 text.", field="file", code="file_not_utf8")
     except csv.Error as exc:
-        raise InvalidInput(f"Unreadable CSV at line {reader.line_num}: {exc}.", field="file")
+        raise InvalidInput(f"Unreadable CSV at line {reader.line_num}: {exc}.", field="file", code="csv_unreadable")
 
 
 @transaction.atomic
@@ -440,7 +446,7 @@ def forecast_upload(
     version supersedes every current row of each material and organization it covers.
     `replace="month"` (one row): only the current row of that material, organization and month."""
     if not rows:
-        raise InvalidInput("The upload has no rows.", field="file")
+        raise InvalidInput("The upload has no rows.", field="file", code="no_rows")
     if replace not in ("material", "month"):
         raise ValueError(replace)
     material_ids = sorted({r.material_id for r in rows})
@@ -495,7 +501,9 @@ def _check_inbound(*, quantity: Decimal, expected_date: date) -> Decimal:
     quantity = _quantity(quantity, allow_zero=False)
     if expected_date < timezone.localdate():
         raise InvalidInput(
-            "Inbound is a future receipt: the expected date cannot be in the past.", field="expected_date"
+            "Inbound is a future receipt: the expected date cannot be in the past.",
+            field="expected_date",
+            code="expected_date_in_past",
         )
     return quantity
 
@@ -527,7 +535,9 @@ def inbound_update(*, inbound: Inbound, by, **changes) -> Inbound:
     """Change quantity, expected date, confirmation or note of an inbound receipt."""
     unknown = set(changes) - set(INBOUND_EDITABLE)
     if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+        raise InvalidInput(
+            f"Cannot change {', '.join(sorted(unknown))}.", field=sorted(unknown)[0], code="field_not_editable"
+        )
     inbound = Inbound.objects.select_for_update().get(pk=inbound.pk)
     for name, value in changes.items():
         setattr(inbound, name, value)

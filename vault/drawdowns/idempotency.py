@@ -64,7 +64,9 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
         return handler()
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters.", field=HEADER)
+        raise InvalidInput(
+            f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters.", field=HEADER, code="idempotency_key_length"
+        )
     fingerprint = request_fingerprint(request)
     scope = _scope(request.user)
     existing = IdempotencyKey.objects.filter(**scope, key=key).first()

@@ -80,13 +80,13 @@ def _quantity(value, *, field: str = "quantity") -> Decimal:
     try:
         quantity = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
-        raise InvalidInput("Enter a quantity in kg, e.g. 250.5.", field=field) from None
+        raise InvalidInput("Enter a quantity in kg, e.g. 250.5.", field=field, code="not_a_number") from None
     if not quantity.is_finite():
-        raise InvalidInput("Enter a quantity in kg, e.g. 250.5.", field=field)
+        raise InvalidInput("Enter a quantity in kg, e.g. 250.5.", field=field, code="not_a_number")
     if quantity <= 0:
-        raise InvalidInput("Quantity must be greater than zero.", field=field)
+        raise InvalidInput("Quantity must be greater than zero.", field=field, code="quantity_not_positive")
     if quantity != quantity.quantize(QUANTUM):
-        raise InvalidInput("Quantities have at most 3 decimals (grams).", field=field)
+        raise InvalidInput("Quantities have at most 3 decimals (grams).", field=field, code="too_many_decimals")
     return quantity
 
 
@@ -102,7 +102,7 @@ def _lock(request: DrawdownRequest) -> DrawdownRequest:
 def _check_actor(request: DrawdownRequest, by) -> None:
     """A manufacturer acts only on its own organization's requests: others' do not exist for it."""
     if is_manufacturer(by) and by.organization_id != request.organization_id:
-        raise NotFound(f"Drawdown request {request.pk} not found.", field="request")
+        raise NotFound(f"Drawdown request {request.pk} not found.", field="request", code="drawdown_request_not_found")
 
 
 def _require(request: DrawdownRequest, to: str) -> None:
@@ -150,16 +150,20 @@ def _validate_terms(
         raise InvalidInput(
             f"Unknown priority {priority!r}; choose one of {', '.join(DrawdownRequest.Priority.values)}.",
             field="priority",
+            code="priority_unknown",
         )
     if needed_by is None:
-        raise InvalidInput("Say by when the material is needed.", field="needed_by")
+        raise InvalidInput("Say by when the material is needed.", field="needed_by", code="needed_by_required")
     if needed_by < today:
-        raise InvalidInput(f"The needed-by date {needed_by} is in the past.", field="needed_by")
+        raise InvalidInput(
+            f"The needed-by date {needed_by} is in the past.", field="needed_by", code="needed_by_in_past"
+        )
     in_disruption = selectors.disruption_active_for(material=agreement.material, on=today)
     if priority == DrawdownRequest.Priority.DISRUPTION and not in_disruption:
         raise InvalidInput(
             f"No supply disruption is declared for {agreement.material.code}; use routine or defense-rated.",
             field="priority",
+            code="no_disruption_declared",
         )
     window_end = today + timedelta(days=agreement.replenishment_days)
     if replenish_by is None and not in_disruption:
@@ -167,12 +171,14 @@ def _validate_terms(
             f"Outside a declared disruption a draw needs a replenishment commitment date "
             f"(on or before {window_end}, your {agreement.replenishment_days}-day window).",
             field="replenish_by",
+            code="replenish_by_required",
         )
     if replenish_by is not None and not (today <= replenish_by <= window_end):
         raise InvalidInput(
             f"The replenishment commitment date must fall between {today} and {window_end} "
             f"(your {agreement.replenishment_days}-day window).",
             field="replenish_by",
+            code="replenish_by_outside_window",
         )
     remaining = selectors.entitlement_remaining(agreement=agreement, exclude_request_id=exclude_request_id)
     if quantity > remaining:
@@ -198,7 +204,9 @@ def _locked_agreement(*, organization_id: int, material: Material) -> Participat
         .first()
     )
     if agreement is None:
-        raise InvalidInput(f"Your organization holds no entitlement in {material.code}.", field="material")
+        raise InvalidInput(
+            f"Your organization holds no entitlement in {material.code}.", field="material", code="no_entitlement"
+        )
     agreement.material = material
     return agreement
 
@@ -223,7 +231,11 @@ def drawdown_create(
     Checks the entitlement, the stock, the dates and the priority (InvalidInput naming the
     field; InsufficientStock when the reserve holds less)."""
     if not is_manufacturer(by) or by.organization_id is None:
-        raise InvalidInput("Only a participant organization's user can request a drawdown.", field="organization")
+        raise InvalidInput(
+            "Only a participant organization's user can request a drawdown.",
+            field="organization",
+            code="not_a_participant",
+        )
     quantity = _quantity(quantity)
     agreement = _locked_agreement(organization_id=by.organization_id, material=material)
     _validate_terms(
@@ -292,7 +304,9 @@ def drawdown_approve(
     quantity = request.quantity if quantity is None else _quantity(quantity)
     if quantity > request.quantity:
         raise InvalidInput(
-            f"Approve at most the {request.quantity} kg requested (partial approval is fine).", field="quantity"
+            f"Approve at most the {request.quantity} kg requested (partial approval is fine).",
+            field="quantity",
+            code="exceeds_requested",
         )
     # Candidates read without locks, then locked (lots by id, then their positions) by the
     # inventory service; the free stock is read from the locked rows only.
@@ -336,7 +350,7 @@ def drawdown_reject(*, request: DrawdownRequest, by, comment: str) -> DrawdownRe
     _check_actor(request, by)
     _require(request, Status.REJECTED)
     if not (comment or "").strip():
-        raise InvalidInput("Say why the request is rejected.", field="comment")
+        raise InvalidInput("Say why the request is rejected.", field="comment", code="reason_required")
     request.decided_at = timezone.now()
     _record(request, to=Status.REJECTED, by=by, comment=comment, fields=("decided_at",))
     return request
@@ -452,15 +466,19 @@ def obligation_replenish(
     request = _lock(obligation.request)
     obligation = ReplenishmentObligation.objects.select_for_update(no_key=True).get(pk=obligation.pk)
     if obligation.status != ReplenishmentObligation.Status.OPEN:
-        raise Conflict(f"Obligation {obligation.pk} is already fully replenished.", field="obligation")
+        raise Conflict(
+            f"Obligation {obligation.pk} is already fully replenished.", field="obligation", code="already_replenished"
+        )
     quantity = _quantity(quantity)
     outstanding = obligation.quantity_due - obligation.replenished_quantity
     if quantity > outstanding:
-        raise InvalidInput(f"Only {outstanding} kg is still due on this obligation.", field="quantity")
+        raise InvalidInput(
+            f"Only {outstanding} kg is still due on this obligation.", field="quantity", code="exceeds_outstanding"
+        )
     today = timezone.localdate()
     received_date = received_date or today
     if received_date > today:
-        raise InvalidInput("A receipt cannot be dated in the future.", field="received_date")
+        raise InvalidInput("A receipt cannot be dated in the future.", field="received_date", code="date_in_future")
     sequence = obligation.replenishments.count() + 1
     organization = Organization.objects.get(pk=obligation.organization_id)
     lot = lot_create(
@@ -513,19 +531,25 @@ def agreement_create(
     """Give an organization an entitlement in a material. One active agreement per organization
     and material (Conflict, `material`)."""
     if organization.kind != Organization.Kind.MANUFACTURER:
-        raise InvalidInput(f"{organization.code} is not a participant manufacturer.", field="organization")
+        raise InvalidInput(
+            f"{organization.code} is not a participant manufacturer.", field="organization", code="not_a_participant"
+        )
     quantity = _quantity(quantity)
     if locked_price is None or locked_price < 0:
-        raise InvalidInput("The locked price cannot be negative.", field="locked_price")
+        raise InvalidInput("The locked price cannot be negative.", field="locked_price", code="price_negative")
     if replenishment_days is None or replenishment_days < 1:
-        raise InvalidInput("The replenishment window is at least one day.", field="replenishment_days")
+        raise InvalidInput(
+            "The replenishment window is at least one day.",
+            field="replenishment_days",
+            code="replenishment_window_too_short",
+        )
     if premium_pct is None or premium_pct < 0:
-        raise InvalidInput("The premium cannot be negative.", field="premium_pct")
+        raise InvalidInput("The premium cannot be negative.", field="premium_pct", code="premium_negative")
     if upfront_fee is None or upfront_fee < 0:
-        raise InvalidInput("The upfront fee cannot be negative.", field="upfront_fee")
+        raise InvalidInput("The upfront fee cannot be negative.", field="upfront_fee", code="fee_negative")
     duplicate = f"{organization.code} already holds an active entitlement in {material.code}."
     if ParticipationAgreement.objects.filter(organization=organization, material=material, active=True).exists():
-        raise Conflict(duplicate, field="material")
+        raise Conflict(duplicate, field="material", code="entitlement_exists")
     try:
         with transaction.atomic():
             return ParticipationAgreement.objects.create(
@@ -540,7 +564,7 @@ def agreement_create(
                 created_by=by,
             )
     except IntegrityError:
-        raise Conflict(duplicate, field="material") from None
+        raise Conflict(duplicate, field="material", code="entitlement_exists") from None
 
 
 @transaction.atomic
@@ -550,9 +574,11 @@ def agreement_fee_receive(*, agreement: ParticipationAgreement, by, received_on:
     recorded; InvalidInput when the agreement has no fee."""
     agreement = ParticipationAgreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
     if agreement.fee_received_at is not None:
-        raise Conflict("The upfront fee of this agreement is already recorded.", field="upfront_fee")
+        raise Conflict(
+            "The upfront fee of this agreement is already recorded.", field="upfront_fee", code="fee_already_received"
+        )
     if agreement.upfront_fee <= 0:
-        raise InvalidInput("This agreement has no upfront fee.", field="upfront_fee")
+        raise InvalidInput("This agreement has no upfront fee.", field="upfront_fee", code="no_upfront_fee")
     received_on = received_on or timezone.localdate()
     organization = Organization.objects.get(pk=agreement.organization_id)
     material = Material.objects.get(pk=agreement.material_id)
@@ -618,10 +644,10 @@ def disruption_declare(
     Dates must be sane (see `_check_disruption_dates`): InvalidInput with code
     `disruption_dates_out_of_range` on `starts_on` or `ends_on` otherwise, nothing written."""
     if not materials:
-        raise InvalidInput("Name at least one material.", field="materials")
+        raise InvalidInput("Name at least one material.", field="materials", code="materials_required")
     _check_disruption_dates(starts_on=starts_on, ends_on=ends_on, today=timezone.localdate())
     if not (reason or "").strip():
-        raise InvalidInput("Say what the disruption is.", field="reason")
+        raise InvalidInput("Say what the disruption is.", field="reason", code="reason_required")
     event = DisruptionEvent.objects.create(
         starts_on=starts_on, ends_on=ends_on, reason=reason, reference=reference or "", declared_by=by
     )

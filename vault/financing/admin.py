@@ -461,7 +461,7 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
             try:
                 text = data["file"].read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise InvalidInput("The file is not UTF-8 text.", field="file")
+                raise InvalidInput("The file is not UTF-8 text.", field="file", code="file_not_utf8")
             return services.price_points_import(text=text, by=request.user, default_source=data["default_source"])
 
         return self.service_form_view(

@@ -85,7 +85,9 @@ class FacilityViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyM
         if unknown:
             field = sorted(unknown)[0]
             raise InvalidInput(
-                f"{field} cannot be changed here (rates: POST .../rates/; totals move with tranches).", field=field
+                f"{field} cannot be changed here (rates: POST .../rates/; totals move with tranches).",
+                field=field,
+                code="field_not_editable",
             )
         data = FacilityUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -113,7 +115,7 @@ STATEMENT_PARAMETERS = [
 def _statement(request, code: str):
     facility = selectors.facility_list().filter(code=code).first() if "\x00" not in code else None
     if facility is None:
-        raise NotFound(f"No facility {code}.", field="facility")
+        raise NotFound(f"No facility {code}.", field="facility", code="facility_not_found")
     params = StatementQuerySerializer(data=request.query_params)
     params.is_valid(raise_exception=True)
     return selectors.facility_statement(facility=facility, **params.validated_data)
@@ -285,7 +287,7 @@ class PricePointViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnl
             try:
                 text = data.validated_data["file"].read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise InvalidInput("The file is not UTF-8 text.", field="file")
+                raise InvalidInput("The file is not UTF-8 text.", field="file", code="file_not_utf8")
         else:
             data = PriceImportTextSerializer(data=request.data)
             data.is_valid(raise_exception=True)

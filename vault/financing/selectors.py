@@ -161,9 +161,11 @@ def facility_statement(
     date_from = date_from or facility.available_from
     date_to = date_to or timezone.localdate()
     if date_to < date_from:
-        raise InvalidInput("The statement ends before it starts.", field="date_to")
+        raise InvalidInput("The statement ends before it starts.", field="date_to", code="ends_before_start")
     if _period_count(date_from, date_to, period) > MAX_STATEMENT_PERIODS:
-        raise InvalidInput(f"A statement covers at most {MAX_STATEMENT_PERIODS} periods.", field="date_to")
+        raise InvalidInput(
+            f"A statement covers at most {MAX_STATEMENT_PERIODS} periods.", field="date_to", code="statement_too_long"
+        )
     accounts = [facility.account_id] + ([facility.interest_account_id] if facility.interest_account_id else [])
     trunc = TruncQuarter if period == "quarter" else TruncMonth
     lines = JournalLine.objects.filter(account_id__in=accounts)

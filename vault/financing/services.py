@@ -65,15 +65,17 @@ class CommitmentExceeded(InvalidInput):
 def _decimal(value, *, field: str, below: Decimal, places: Decimal, what: str) -> Decimal:
     """A finite decimal under `below` in size with no more decimals than `places`."""
     if isinstance(value, float):
-        raise InvalidInput("Give amounts as decimal strings, not floats.", field=field)
+        raise InvalidInput("Give amounts as decimal strings, not floats.", field=field, code="float_not_accepted")
     try:
         value = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{value!r} is not a number.", field=field)
+        raise InvalidInput(f"{value!r} is not a number.", field=field, code="not_a_number")
     if not value.is_finite() or abs(value) >= below:
-        raise InvalidInput(f"{what} must be a number below {below:,}.", field=field)
+        raise InvalidInput(f"{what} must be a number below {below:,}.", field=field, code="number_too_large")
     if value != value.quantize(places):
-        raise InvalidInput(f"{what} have at most {-places.as_tuple().exponent} decimals.", field=field)
+        raise InvalidInput(
+            f"{what} have at most {-places.as_tuple().exponent} decimals.", field=field, code="too_many_decimals"
+        )
     return value
 
 
@@ -81,20 +83,24 @@ def _money(value, *, field: str = "amount") -> Decimal:
     """A positive USD amount with at most 2 decimals (cents), within numeric(20, 2)."""
     value = _decimal(value, field=field, below=MONEY_LIMIT, places=CENT, what="Amounts")
     if value <= 0:
-        raise InvalidInput("Amount must be greater than zero.", field=field)
+        raise InvalidInput("Amount must be greater than zero.", field=field, code="amount_not_positive")
     return value
 
 
 def _rate(value, *, field: str = "interest_rate_pct") -> Decimal:
     value = _decimal(value, field=field, below=Decimal(100), places=RATE_QUANTUM, what="Rates")
     if value < 0 or value >= 100:
-        raise InvalidInput("The annual rate is a percentage from 0 to under 100.", field=field)
+        raise InvalidInput(
+            "The annual rate is a percentage from 0 to under 100.", field=field, code="rate_out_of_range"
+        )
     return value
 
 
 def _not_future(day: date_type, *, field: str = "date") -> None:
     if day > timezone.localdate():
-        raise InvalidInput(f"{day} is in the future; record money movements once they happen.", field=field)
+        raise InvalidInput(
+            f"{day} is in the future; record money movements once they happen.", field=field, code="date_in_future"
+        )
 
 
 def _lock(facility: Facility) -> Facility:
@@ -117,7 +123,7 @@ def _after_accruals(facility: Facility, day: date_type, *, field: str = "date") 
 
 def _raise_validation(exc: ValidationError) -> None:
     field, messages = next(iter(exc.message_dict.items()))
-    raise InvalidInput(" ".join(messages), field=field)
+    raise InvalidInput(" ".join(messages), field=field, code="facility_field_invalid")
 
 
 # --- facilities ---------------------------------------------------------------------------------
@@ -152,26 +158,42 @@ def facility_create(
     loan needs `interest_rate_pct`, which becomes its rate from `available_from`. Raises
     InvalidInput (field named) on a taken code, bad amounts, dates out of order."""
     if kind not in Facility.Kind.values:
-        raise InvalidInput(f"Unknown kind {kind!r}; choose one of {', '.join(Facility.Kind.values)}.", field="kind")
+        raise InvalidInput(
+            f"Unknown kind {kind!r}; choose one of {', '.join(Facility.Kind.values)}.",
+            field="kind",
+            code="facility_kind_unknown",
+        )
     if currency not in Facility.Currency.values:
-        raise InvalidInput("Facilities are in USD (the ledger's currency).", field="currency")
+        raise InvalidInput("Facilities are in USD (the ledger's currency).", field="currency", code="currency_not_usd")
     if day_count not in DayCount.values:
-        raise InvalidInput(f"Day count is one of {', '.join(DayCount.values)}.", field="day_count")
+        raise InvalidInput(
+            f"Day count is one of {', '.join(DayCount.values)}.", field="day_count", code="day_count_unknown"
+        )
     commitment = _money(commitment, field="commitment")
     if available_until < available_from:
-        raise InvalidInput("The availability period ends before it starts.", field="available_until")
+        raise InvalidInput(
+            "The availability period ends before it starts.", field="available_until", code="ends_before_start"
+        )
     if maturity_date < available_until:
-        raise InvalidInput("Maturity comes on or after the end of the availability period.", field="maturity_date")
+        raise InvalidInput(
+            "Maturity comes on or after the end of the availability period.",
+            field="maturity_date",
+            code="maturity_before_availability_end",
+        )
     if kind == Facility.Kind.LOAN and interest_rate_pct is None:
-        raise InvalidInput("A loan needs an annual interest rate.", field="interest_rate_pct")
+        raise InvalidInput(
+            "A loan needs an annual interest rate.", field="interest_rate_pct", code="interest_rate_required"
+        )
     if kind == Facility.Kind.PRIVATE_CAPITAL and interest_rate_pct is not None:
-        raise InvalidInput("Private capital bears no interest rate.", field="interest_rate_pct")
+        raise InvalidInput(
+            "Private capital bears no interest rate.", field="interest_rate_pct", code="private_capital_no_interest"
+        )
     rate = _rate(interest_rate_pct) if interest_rate_pct is not None else None
     if Facility.objects.filter(code=code).exists():
-        raise InvalidInput(f"Facility code {code} is already taken.", field="code")
+        raise InvalidInput(f"Facility code {code} is already taken.", field="code", code="facility_code_taken")
     principal_code, interest_code = facility_account_codes(code, kind)
     if Account.objects.filter(code__in=[c for c in (principal_code, interest_code) if c]).exists():
-        raise InvalidInput(f"Ledger accounts for {code} already exist.", field="code")
+        raise InvalidInput(f"Ledger accounts for {code} already exist.", field="code", code="facility_accounts_exist")
     facility = Facility(
         code=code,
         name=name,
@@ -232,19 +254,30 @@ def facility_update(
             raise InvalidInput(
                 f"{facility.code} has {facility.disbursed} disbursed; the commitment cannot be less.",
                 field="commitment",
+                code="commitment_below_disbursed",
             )
         facility.commitment, changed = commitment, [*changed, "commitment"]
     if available_until is not None:
         if available_until < facility.available_from:
-            raise InvalidInput("The availability period ends before it starts.", field="available_until")
+            raise InvalidInput(
+                "The availability period ends before it starts.", field="available_until", code="ends_before_start"
+            )
         last_disbursal = facility.tranches.filter(status=Tranche.Status.DISBURSED).aggregate(d=Max("actual_date"))["d"]
         if last_disbursal and available_until < last_disbursal:
-            raise InvalidInput(f"A tranche was disbursed on {last_disbursal}.", field="available_until")
+            raise InvalidInput(
+                f"A tranche was disbursed on {last_disbursal}.",
+                field="available_until",
+                code="availability_ends_before_disbursal",
+            )
         facility.available_until, changed = available_until, [*changed, "available_until"]
     if maturity_date is not None:
         facility.maturity_date, changed = maturity_date, [*changed, "maturity_date"]
     if facility.maturity_date < facility.available_until:
-        raise InvalidInput("Maturity comes on or after the end of the availability period.", field="maturity_date")
+        raise InvalidInput(
+            "Maturity comes on or after the end of the availability period.",
+            field="maturity_date",
+            code="maturity_before_availability_end",
+        )
     if changed:
         facility._history_user = by
         facility.save(update_fields=changed)
@@ -257,13 +290,19 @@ def facility_rate_set(*, facility: Facility, effective_from: date_type, rate_pct
     Refused (409) on or before the last accrued day, or when a change already starts that day."""
     rate = _rate(rate_pct, field="rate_pct")
     if not facility.is_loan:
-        raise InvalidInput("Private capital bears no interest rate.", field="facility")
+        raise InvalidInput(
+            "Private capital bears no interest rate.", field="facility", code="private_capital_no_interest"
+        )
     facility = _lock(facility)
     if effective_from < facility.available_from:
-        raise InvalidInput(f"{facility.code} starts on {facility.available_from}.", field="effective_from")
+        raise InvalidInput(
+            f"{facility.code} starts on {facility.available_from}.",
+            field="effective_from",
+            code="rate_before_availability",
+        )
     _after_accruals(facility, effective_from, field="effective_from")
     if facility.rates.filter(effective_from=effective_from).exists():
-        raise Conflict(f"A rate already starts on {effective_from}.", field="effective_from")
+        raise Conflict(f"A rate already starts on {effective_from}.", field="effective_from", code="rate_exists")
     return InterestRate.objects.create(facility=facility, effective_from=effective_from, rate_pct=rate, created_by=by)
 
 
@@ -276,6 +315,7 @@ def _check_within_availability(facility: Facility, day: date_type, *, field: str
             f"{day} is outside {facility.code}'s availability period "
             f"({facility.available_from} to {facility.available_until}).",
             field=field,
+            code="outside_availability",
         )
 
 
@@ -381,14 +421,20 @@ def repayment_create(*, facility: Facility, amount: Decimal, date: date_type, by
     facility = _lock(facility)
     last_repayment = facility.repayments.aggregate(d=Max("date"))["d"]
     if last_repayment and date < last_repayment:
-        raise InvalidInput(f"A repayment is already recorded on {last_repayment}; record in order.", field="date")
+        raise InvalidInput(
+            f"A repayment is already recorded on {last_repayment}; record in order.", field="date", code="out_of_order"
+        )
     _after_accruals(facility, date)
     disbursed_by_then = facility.tranches.filter(status=Tranche.Status.DISBURSED, actual_date__lte=date).aggregate(
         total=Sum("amount")
     )["total"] or Decimal("0")
     outstanding = (disbursed_by_then - facility.repaid).quantize(CENT)
     if amount > outstanding:
-        raise InvalidInput(f"Only {outstanding} is outstanding on {facility.code} on {date}.", field="amount")
+        raise InvalidInput(
+            f"Only {outstanding} is outstanding on {facility.code} on {date}.",
+            field="amount",
+            code="exceeds_outstanding",
+        )
     repayment = Repayment.objects.create(facility=facility, amount=amount, date=date, memo=memo, created_by=by)
     Facility.objects.filter(pk=facility.pk).update(repaid=F("repaid") + amount)
     entry_post(
@@ -420,14 +466,22 @@ def interest_pay(*, facility: Facility, amount: Decimal, date: date_type, by, me
     amount = _money(amount)
     _not_future(date)
     if not facility.is_loan:
-        raise InvalidInput("Private capital bears no interest.", field="facility")
+        raise InvalidInput("Private capital bears no interest.", field="facility", code="private_capital_no_interest")
     facility = _lock(facility)
     payable = interest_payable(facility, as_of=date)
     later = facility.interest_payments.filter(date__gt=date).exists()
     if later:
-        raise InvalidInput("An interest payment is already recorded after that date; record in order.", field="date")
+        raise InvalidInput(
+            "An interest payment is already recorded after that date; record in order.",
+            field="date",
+            code="out_of_order",
+        )
     if amount > payable:
-        raise InvalidInput(f"Only {payable} of interest is payable on {facility.code} on {date}.", field="amount")
+        raise InvalidInput(
+            f"Only {payable} of interest is payable on {facility.code} on {date}.",
+            field="amount",
+            code="exceeds_interest_payable",
+        )
     payment = InterestPayment.objects.create(facility=facility, amount=amount, date=date, memo=memo, created_by=by)
     entry_post(
         date=date,
@@ -459,10 +513,10 @@ def fee_receive(
     if isinstance(organization, str):
         found = Organization.objects.filter(code=organization).first()
         if found is None:
-            raise NotFound(f"No organization {organization}.", field="organization")
+            raise NotFound(f"No organization {organization}.", field="organization", code="organization_not_found")
         organization = found
     if not source_type:
-        raise InvalidInput("Name what the fee is for (source_type).", field="source_type")
+        raise InvalidInput("Name what the fee is for (source_type).", field="source_type", code="source_type_required")
     entry = entry_post(
         date=date,
         memo=memo or f"Fee received from {organization.code}",
@@ -564,7 +618,7 @@ def interest_accrue(*, facility: Facility, through: date_type) -> list[InterestA
 def _price(value, *, field: str = "usd_per_kg") -> Decimal:
     value = _decimal(value, field=field, below=PRICE_LIMIT, places=PRICE_QUANTUM, what="Prices")
     if value < 0:
-        raise InvalidInput("A price is not negative.", field=field)
+        raise InvalidInput("A price is not negative.", field=field, code="price_negative")
     return value
 
 
@@ -573,9 +627,11 @@ def price_point_create(*, material: Material, date: date_type, usd_per_kg: Decim
     """Record one market price; one per material, day and source (409 when it exists)."""
     price = _price(usd_per_kg)
     if not source.strip():
-        raise InvalidInput("Name the source of the price (an assessment, a quote).", field="source")
+        raise InvalidInput(
+            "Name the source of the price (an assessment, a quote).", field="source", code="source_required"
+        )
     if PricePoint.objects.filter(material=material, date=date, source=source.strip()).exists():
-        raise Conflict(f"{material.code} already has a {source} price on {date}.", field="date")
+        raise Conflict(f"{material.code} already has a {source} price on {date}.", field="date", code="price_exists")
     return PricePoint.objects.create(
         material=material, date=date, usd_per_kg=price, source=source.strip(), created_by=by
     )
@@ -599,7 +655,9 @@ def price_points_import(*, text: str, by, default_source: str = "") -> PriceImpo
     try:
         return _price_points_import(text=text, by=by, default_source=default_source)
     except csv.Error as exc:
-        raise InvalidInput(f"Nothing imported: the file is not a readable CSV ({exc}).", field="file")
+        raise InvalidInput(
+            f"Nothing imported: the file is not a readable CSV ({exc}).", field="file", code="csv_unreadable"
+        )
 
 
 def _price_points_import(*, text: str, by, default_source: str) -> PriceImport:
@@ -610,7 +668,9 @@ def _price_points_import(*, text: str, by, default_source: str) -> PriceImport:
     missing = [c for c in required if c not in header]
     if missing:
         raise InvalidInput(
-            f"The CSV needs the columns {', '.join(PRICE_COLUMNS)}; missing {', '.join(missing)}.", field="file"
+            f"The CSV needs the columns {', '.join(PRICE_COLUMNS)}; missing {', '.join(missing)}.",
+            field="file",
+            code="csv_header_invalid",
         )
     materials = {m.code: m for m in Material.objects.all()}
     parsed: dict[tuple[int, date_type, str], Decimal] = {}
@@ -620,23 +680,23 @@ def _price_points_import(*, text: str, by, default_source: str) -> PriceImport:
         source = (row.get("source") or "").strip() or default_source
         try:
             if code not in materials:
-                raise InvalidInput(f"unknown material {code!r}")
+                raise InvalidInput(f"unknown material {code!r}", code="material_unknown")
             try:
                 day = date_type.fromisoformat((row.get("date") or "").strip())
             except ValueError:
-                raise InvalidInput(f"date {row.get('date')!r} is not YYYY-MM-DD")
+                raise InvalidInput(f"date {row.get('date')!r} is not YYYY-MM-DD", code="date_malformed")
             price = _price((row.get("usd_per_kg") or "").strip())
             if not source:
-                raise InvalidInput("no source")
+                raise InvalidInput("no source", code="source_required")
         except InvalidInput as exc:
             errors.append(f"line {line_no}: {exc.message}")
             continue
         parsed[(materials[code].pk, day, source[:100])] = price
     if errors:
         shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else "")
-        raise InvalidInput(f"Nothing imported. {shown}.", field="file")
+        raise InvalidInput(f"Nothing imported. {shown}.", field="file", code="price_rows_invalid")
     if not parsed:
-        raise InvalidInput("The CSV has no price rows.", field="file")
+        raise InvalidInput("The CSV has no price rows.", field="file", code="no_rows")
     existing = {
         (m, d, s)
         for m, d, s in PricePoint.objects.filter(

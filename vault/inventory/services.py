@@ -66,13 +66,15 @@ def _check_quantity(quantity: Decimal, *, allow_negative: bool = False) -> Decim
         if not isinstance(quantity, Decimal):
             quantity = Decimal(str(quantity))
         if not quantity.is_finite() or abs(quantity) >= MAX_QUANTITY:
-            raise InvalidInput("Quantity must be a number below 10^15 kg.", field="quantity")
+            raise InvalidInput("Quantity must be a number below 10^15 kg.", field="quantity", code="number_too_large")
         if quantity != quantity.quantize(QUANTUM):
-            raise InvalidInput("Quantities have at most 3 decimals (grams).", field="quantity")
+            raise InvalidInput(
+                "Quantities have at most 3 decimals (grams).", field="quantity", code="too_many_decimals"
+            )
     except InvalidOperation:
-        raise InvalidInput("Quantity must be a number.", field="quantity") from None
+        raise InvalidInput("Quantity must be a number.", field="quantity", code="not_a_number") from None
     if quantity == 0 or (quantity < 0 and not allow_negative):
-        raise InvalidInput("Quantity must be greater than zero.", field="quantity")
+        raise InvalidInput("Quantity must be greater than zero.", field="quantity", code="quantity_not_positive")
     return quantity
 
 
@@ -144,6 +146,7 @@ def _check_capacity(site: Site, incoming: Decimal) -> None:
         raise InvalidInput(
             f"Site {site.code} holds {held} kg of {site.capacity_kg} kg capacity; {incoming} kg more does not fit.",
             field="quantity",
+            code="exceeds_site_capacity",
         )
 
 
@@ -275,7 +278,7 @@ def lot_create(
     """Create a lot, and receive `initial_quantity` into it when given (one receipt movement,
     posted against `contra_account`: cash for a purchase, receivables for a replenishment)."""
     if Lot.objects.filter(lot_number=lot_number).exists():
-        raise InvalidInput(f"Lot number {lot_number} is already taken.", field="lot_number")
+        raise InvalidInput(f"Lot number {lot_number} is already taken.", field="lot_number", code="lot_number_taken")
     lot = Lot(
         lot_number=lot_number,
         material=material,
@@ -315,13 +318,15 @@ def lot_set_status(*, lot: Lot, status: str, by, reason: str = "") -> Lot:
     """Move a lot between available, quarantine and damaged; its on-hand moves in or out of
     the position's `unavailable`. A lot with reservations cannot leave `available`."""
     if status not in Lot.Status.values:
-        raise InvalidInput(f"Unknown status {status!r}.", field="status")
+        raise InvalidInput(f"Unknown status {status!r}.", field="status", code="lot_status_unknown")
     lot = _locked(lot)[lot.pk]
     if status == lot.status:
         return lot
     if lot.reserved > 0 and status != Lot.Status.AVAILABLE:
         raise Conflict(
-            f"Lot {lot.lot_number} has {lot.reserved} kg reserved; release the reservations first.", field="status"
+            f"Lot {lot.lot_number} has {lot.reserved} kg reserved; release the reservations first.",
+            field="status",
+            code="lot_reserved",
         )
     was_available = lot.is_available
     lot.status = status
@@ -367,7 +372,7 @@ def movement_adjust(*, lot: Lot, quantity: Decimal, by, reason: str, reference: 
     """Correct a lot after a count or an assay by a signed quantity; a reason is required."""
     quantity = _check_quantity(quantity, allow_negative=True)
     if not reason.strip():
-        raise InvalidInput("An adjustment needs a reason (count, assay...).", field="reason")
+        raise InvalidInput("An adjustment needs a reason (count, assay...).", field="reason", code="reason_required")
     lot = _locked(lot)[lot.pk]
     _check_capacity(lot.site, quantity)
     after = _apply([_Change(lot, quantity)])
@@ -389,7 +394,7 @@ def movement_write_off(*, lot: Lot, quantity: Decimal, by, reason: str, referenc
     """Write material off (lost, damaged beyond use); a reason is required."""
     quantity = _check_quantity(quantity)
     if not reason.strip():
-        raise InvalidInput("A write-off needs a reason.", field="reason")
+        raise InvalidInput("A write-off needs a reason.", field="reason", code="reason_required")
     lot = _locked(lot)[lot.pk]
     after = _apply([_Change(lot, -quantity)])
     movement = _record(
@@ -414,7 +419,11 @@ def movement_release(
     quantity = _check_quantity(quantity)
     lot = _locked(lot)[lot.pk]
     if not lot.is_available:
-        raise Conflict(f"Lot {lot.lot_number} is {lot.status}; only available lots are released.", field="lot")
+        raise Conflict(
+            f"Lot {lot.lot_number} is {lot.status}; only available lots are released.",
+            field="lot",
+            code="lot_not_available",
+        )
     change = _Change(lot, -quantity, -quantity if from_reserved else Decimal("0"))
     after = _apply([change])
     movement = _record(
@@ -453,6 +462,7 @@ def _transfer_destination(lot: Lot, to_site: Site) -> Lot:
         raise Conflict(
             f"Lot number {destination.lot_number} is taken by another lot; rename it before transferring here.",
             field="to_site",
+            code="transfer_lot_number_taken",
         )
     _ensure_position(destination.material_id, to_site.pk)
     return destination
@@ -466,7 +476,7 @@ def movement_transfer(
     transfer). Returns the outbound leg; `counterpart` is the inbound leg."""
     quantity = _check_quantity(quantity)
     if to_site.pk == lot.site_id:
-        raise InvalidInput("A transfer goes to another site.", field="to_site")
+        raise InvalidInput("A transfer goes to another site.", field="to_site", code="transfer_same_site")
     destination = _transfer_destination(lot, to_site)
     locked = _locked(lot, destination)
     source, destination = locked[lot.pk], locked[destination.pk]
@@ -500,9 +510,13 @@ def movement_reverse(*, movement: Movement, by, reason: str) -> Movement:
     """Undo a movement with an opposite one pointing at it (both legs of a transfer), and
     reverse its journal entry. A movement is reversed at most once; reversals are final."""
     if not reason.strip():
-        raise InvalidInput("A reversal needs a reason.", field="reason")
+        raise InvalidInput("A reversal needs a reason.", field="reason", code="reason_required")
     if movement.kind == Movement.Kind.REVERSAL:
-        raise Conflict("A reversal cannot itself be reversed; record a new movement instead.", field="movement")
+        raise Conflict(
+            "A reversal cannot itself be reversed; record a new movement instead.",
+            field="movement",
+            code="reversal_not_reversible",
+        )
     legs = [movement]
     if movement.kind == Movement.Kind.TRANSFER:
         partner = movement.counterpart or Movement.objects.filter(counterpart=movement).first()
@@ -511,7 +525,7 @@ def movement_reverse(*, movement: Movement, by, reason: str) -> Movement:
     locked = _locked(*(leg.lot for leg in legs))
     # Checked under the lots' locks, so that two concurrent reversals cannot both pass.
     if Movement.objects.filter(reverses__in=legs).exists():
-        raise Conflict(f"Movement {movement.pk} is already reversed.", field="movement")
+        raise Conflict(f"Movement {movement.pk} is already reversed.", field="movement", code="already_reversed")
     for leg in legs:
         _check_capacity(locked[leg.lot_id].site, -leg.quantity)
     after = _apply([_Change(locked[leg.lot_id], -leg.quantity) for leg in legs])
@@ -558,7 +572,11 @@ def lot_reserve(*, lot: Lot, quantity: Decimal) -> Lot:
     quantity = _check_quantity(quantity)
     lot = _locked(lot)[lot.pk]
     if not lot.is_available:
-        raise Conflict(f"Lot {lot.lot_number} is {lot.status}; only available lots are reserved.", field="lot")
+        raise Conflict(
+            f"Lot {lot.lot_number} is {lot.status}; only available lots are reserved.",
+            field="lot",
+            code="lot_not_available",
+        )
     _apply([_Change(lot, Decimal("0"), quantity)])
     return lot
 
@@ -587,12 +605,16 @@ def movement_create(
 ) -> Movement:
     """One entry point for the API and the admin: dispatches on `kind`."""
     if kind not in _DISPATCH:
-        raise InvalidInput(f"Unknown kind {kind!r}; choose one of {', '.join(CREATABLE_KINDS)}.", field="kind")
+        raise InvalidInput(
+            f"Unknown kind {kind!r}; choose one of {', '.join(CREATABLE_KINDS)}.",
+            field="kind",
+            code="movement_kind_unknown",
+        )
     kwargs = {"lot": lot, "quantity": quantity, "by": by, "reason": reason or "", "reference": reference or ""}
     if kind == Movement.Kind.TRANSFER:
         if to_site is None:
-            raise InvalidInput("A transfer needs a destination site.", field="to_site")
+            raise InvalidInput("A transfer needs a destination site.", field="to_site", code="to_site_required")
         kwargs["to_site"] = to_site
     elif to_site is not None:
-        raise InvalidInput("Only a transfer takes a destination site.", field="to_site")
+        raise InvalidInput("Only a transfer takes a destination site.", field="to_site", code="to_site_not_allowed")
     return _DISPATCH[kind](**kwargs)
