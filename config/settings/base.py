@@ -319,7 +319,11 @@ VAULT_JSON_MAX_DEPTH = int(os.environ.get("VAULT_JSON_MAX_DEPTH", "32"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vault API",
-    "DESCRIPTION": "Inventory, financing and drawdowns of the US Strategic Critical Minerals Reserve.",
+    "DESCRIPTION": (
+        "Inventory, financing and drawdowns of the US Strategic Critical Minerals Reserve. Errors are "
+        "{code, detail, errors}; each code names one rule and always comes with the same HTTP status "
+        "(docs/error-codes.md lists every code)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

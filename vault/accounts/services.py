@@ -165,7 +165,7 @@ def token_revoke(*, by: User, token: AuthToken | None = None) -> int:
     tokens = AuthToken.objects.filter(user=by)
     if token is not None:
         if token.user_id != by.pk:
-            raise NotFound("No such token.")
+            raise NotFound("No such token.", code="token_not_found")
         tokens = tokens.filter(digest=token.digest)
     revoked, _ = tokens.delete()
     log.info(

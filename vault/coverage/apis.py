@@ -1,4 +1,4 @@
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from vault.accounts.permissions import STAFF_READERS
 from vault.accounts.roles import Role
-from vault.core.errors import InvalidInput, NotFound
+from vault.core.errors import InvalidInput
 from vault.coverage import selectors, services
 from vault.coverage.filters import AlertFilter, ForecastFilter, HistoryFilter, InboundFilter, SnapshotFilter
 from vault.coverage.serializers import (
@@ -132,9 +132,10 @@ class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.snapshot_latest_list(user=self.request.user)
 
     def _material(self, code: str) -> Material:
-        material = get_object_or_404(Material, code=code)
-        if not selectors.material_visible(user=self.request.user, material=material):
-            raise NotFound("No such material.", code="material_not_found")
+        """The material, if this user may see its coverage: else the same 404 as a missing one."""
+        material = Material.objects.filter(code=code).first()
+        if material is None or not selectors.material_visible(user=self.request.user, material=material):
+            raise Http404
         return material
 
     @extend_schema(
