@@ -17,7 +17,8 @@ rule from `ADMIN_MODELS` (who may view, add, change, delete each model); its cus
 have explicit rows. Path parameters are real objects, mostly ORG-A's (conftest.py). Each
 request runs in a savepoint that is rolled back, so cells never depend on each other; a
 refused request, and every GET, must write no row at all (PostgreSQL's per-transaction table
-statistics say so)."""
+statistics say so, or SQLite's count of changes): the matrix runs on both databases, so a
+permission regression fails `make test` on a laptop too."""
 
 import json
 import logging
@@ -44,8 +45,6 @@ from vault.drawdowns.models import (
     ReplenishmentObligation,
     Reservation,
 )
-
-pytestmark = pytest.mark.postgres
 
 # --- cell values ------------------------------------------------------------------------------------
 
@@ -495,7 +494,12 @@ def test_every_model_in_the_admin_has_a_rule():
 
 
 def rows_written() -> int:
-    """Rows inserted, updated or deleted so far in this transaction (rolled back ones included)."""
+    """Rows inserted, updated or deleted so far (rolled back ones included): PostgreSQL's
+    per-transaction table statistics, or SQLite's count of changes on this connection (trigger
+    programs' changes included)."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.total_changes
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
         return cursor.fetchone()[0]
