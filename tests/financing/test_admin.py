@@ -174,3 +174,35 @@ def test_statement_page_reports_a_bad_range(client_for, auditor, loan):
     )
     assert page.status_code == 200
     assert "The statement ends before it starts." in page.content.decode()
+
+
+def test_invalid_input_is_a_400_with_the_error_shown_and_nothing_written(client_for, finance, loan):
+    """A field the form refuses and an amount the service refuses: both are the form again,
+    400, the error shown on the field, no row written."""
+    from tests.admin_pages import field_errors, nothing_written
+
+    disbursed_tranche(facility=loan, amount="1000.00", on=date(2026, 3, 2), by=finance)
+    client = client_for(finance)
+    with nothing_written():
+        parsed = client.post("/admin/financing/repayment/add/", {"facility": "LOAN-T", "amount": "x", "date": ""})
+        refused = client.post(
+            "/admin/financing/repayment/add/", {"facility": "LOAN-T", "amount": "1000.01", "date": "2026-03-03"}
+        )
+    assert parsed.status_code == refused.status_code == 400
+    assert field_errors(parsed, "amount") == "Enter a number."
+    assert field_errors(parsed, "date") == "This field is required."
+    assert field_errors(refused, "amount").startswith("Only 1000.00 is outstanding on LOAN-T")
+
+
+def test_a_price_point_is_deleted_through_the_service(client_for, finance, material, monkeypatch):
+    from vault.financing import services
+
+    price = services.price_point_create(
+        material=material, date=date(2026, 3, 1), usd_per_kg=Decimal("60"), source="A", by=finance
+    )
+    deleted = []
+    real = services.price_point_delete
+    monkeypatch.setattr(services, "price_point_delete", lambda **kw: deleted.append(kw["by"]) or real(**kw))
+    response = client_for(finance).post(f"/admin/financing/pricepoint/{price.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert deleted == [finance] and not PricePoint.objects.exists()

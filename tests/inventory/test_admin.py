@@ -5,21 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import LotFactory, MaterialFactory, SiteFactory, UserFactory
-from tests.inventory.admin_forms import form_data
+from tests.inventory.admin_forms import form_data, lot_add_data
 from tests.inventory.invariants import assert_holdings_consistent
 from vault.inventory.models import Lot, Movement, Position
 from vault.inventory.services import lot_reserve, movement_release, movement_transfer
-
-
-@pytest.fixture
-def browser(client):
-    """browser(user) -> a test client logged in to the admin as `user`."""
-
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture
@@ -208,25 +197,9 @@ def test_movements_cannot_be_changed_or_deleted_in_the_admin(browser, manager, s
 # --- lots ----------------------------------------------------------------------------------------
 
 
-def _lot_add_data(client, **overrides):
-    data = form_data(client.get("/admin/inventory/lot/add/"), "lot_form")
-    data.update(
-        {
-            "lot_number": "ADM-1",
-            "mining_country": "AU",
-            "processing_country": "MY",
-            "received_date": "2026-02-02",
-            "unit_cost": "57",
-            "status": "available",
-        }
-    )
-    data.update(overrides)
-    return data
-
-
 def test_add_a_lot_with_its_initial_quantity(browser, manager, material, site):
     client = browser(manager)
-    data = _lot_add_data(client, material=material.pk, site=site.pk, initial_quantity="300")
+    data = lot_add_data(client, material=material.pk, site=site.pk, initial_quantity="300")
     response = client.post("/admin/inventory/lot/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     lot = Lot.objects.get(lot_number="ADM-1")
@@ -243,7 +216,7 @@ def test_add_a_lot_with_its_initial_quantity(browser, manager, material, site):
 )
 def test_lot_add_errors_are_shown_on_the_form(browser, manager, material, capped_site, overrides, field, unchanged):
     client = browser(manager)
-    data = _lot_add_data(client, material=material.pk, site=capped_site.pk, **overrides)
+    data = lot_add_data(client, material=material.pk, site=capped_site.pk, **overrides)
     with unchanged():
         response = client.post("/admin/inventory/lot/add/", data)
     assert response.status_code == 400

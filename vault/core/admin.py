@@ -148,18 +148,7 @@ class ServiceFormMixin:
     def delete_service(self, request, obj) -> None:
         raise NotImplementedError(f"{type(self).__name__} deletes through a service: define delete_service")
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.pk = self.add_service(request, form.cleaned_data).pk
-        elif changes := stored_changes(form, obj):
-            self.change_service(request, obj, changes)
-
-    def delete_model(self, request, obj):
-        self.delete_service(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset.order_by("pk"):
-            self.delete_service(request, obj)
+    # --- "Add" as a service page (`add_form`) ----------------------------------------------------
 
     def add_success(self, result) -> str:
         return f"Recorded {result}."
@@ -182,7 +171,20 @@ class ServiceFormMixin:
             done_url=self.add_done_url,
         )
 
-    # --- the admin's own add, change and revert pages ------------------------------------------
+    # --- the admin's own add, change, revert and delete pages ------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.pk = self.add_service(request, form.cleaned_data).pk
+        elif changes := stored_changes(form, obj):
+            self.change_service(request, obj, changes)
+
+    def delete_model(self, request, obj):
+        self.delete_service(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.order_by("pk"):
+            self.delete_service(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._refusal_shown(request, super().changeform_view, request, object_id, form_url, extra_context)
