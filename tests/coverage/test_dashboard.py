@@ -98,7 +98,7 @@ def test_admin_forecast_upload(staff_client, material):
     bad = SimpleUploadedFile("f.csv", b"material,month,quantity\nNDPR-OX,2026-7,1\n", "text/csv")
     response = staff_client.post(url, {"file": bad})
     html = response.content.decode()
-    assert response.status_code == 200 and "row 2" in html and "YYYY-MM" in html
+    assert response.status_code == 400 and "row 2" in html and "YYYY-MM" in html
     assert not ForecastVersion.objects.exists()
     good = SimpleUploadedFile("f.csv", b"material,month,quantity\nNDPR-OX,2026-07,1\n", "text/csv")
     response = staff_client.post(url, {"file": good, "note": "July plan"})

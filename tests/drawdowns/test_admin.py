@@ -266,3 +266,23 @@ def test_other_roles_see_the_admin_pages(staff, finance, maker_a, world, make_re
         "/admin/drawdowns/disruptionevent/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_invalid_input_is_a_400_with_the_error_shown_and_nothing_written(
+    boss, maker_a, manager, world, make_request, site
+):
+    """A field the form refuses and a quantity the service refuses: both are the form again,
+    400, the error shown on the field, no row written."""
+    from tests.admin_pages import field_errors, nothing_written
+
+    request = make_request(maker_a, "10")
+    services.drawdown_approve(request=request, by=manager)
+    obligation = services.drawdown_fulfil(request=request, by=manager)
+    url = f"/admin/drawdowns/replenishmentobligation/{obligation.pk}/replenish/"
+    body = {"quantity": "10", "site": site.pk, "mining_country": "US", "processing_country": "US"}
+    with nothing_written():
+        parsed = boss.post(url, {**body, "mining_country": "usa"})
+        refused = boss.post(url, {**body, "quantity": "1000"})
+    assert parsed.status_code == refused.status_code == 400
+    assert "Enter a valid value." in field_errors(parsed, "mining_country")
+    assert field_errors(refused, "quantity") == f"Only {obligation.outstanding} kg is still due on this obligation."

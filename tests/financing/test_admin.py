@@ -50,7 +50,7 @@ def test_add_facility_through_the_service_and_errors_on_the_form(client_for, fin
     assert client_for(manager).post("/admin/financing/facility/add/", data).status_code == 403
     client = client_for(finance)
     bad = client.post("/admin/financing/facility/add/", {**data, "maturity_date": "2027-01-01"})
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert "maturity_date" in bad.context["form"].errors
     assert not Facility.objects.exists()
     response = client.post("/admin/financing/facility/add/", data)
@@ -94,7 +94,7 @@ def test_tranche_plan_approve_and_disburse_from_the_admin(client_for, finance, l
 
     before = row_counts()
     bad = client.post(f"/admin/financing/tranche/{tranche.pk}/disburse/", {"date": "2025-01-01"})
-    assert bad.status_code == 200 and "date" in bad.context["form"].errors
+    assert bad.status_code == 400 and "date" in bad.context["form"].errors
     assert row_counts() == before
     assert client.post(f"/admin/financing/tranche/{tranche.pk}/disburse/", {"date": "2026-03-02"}).status_code == 302
     tranche.refresh_from_db()
@@ -119,7 +119,7 @@ def test_repayment_add(client_for, finance, loan):
     too_much = client.post(
         "/admin/financing/repayment/add/", {"facility": "LOAN-T", "amount": "1000.01", "date": "2026-03-03"}
     )
-    assert "amount" in too_much.context["form"].errors
+    assert too_much.status_code == 400 and "amount" in too_much.context["form"].errors
     ok = client.post(
         "/admin/financing/repayment/add/", {"facility": "LOAN-T", "amount": "400.00", "date": "2026-03-03"}
     )
@@ -153,7 +153,7 @@ def test_price_import_and_valuation_pages(client_for, finance, manager, lot):
         "p.csv", b"material,date,usd_per_kg,source\nNDPR-OX,2026-03-01,60,A\nNOPE,2026-03-01,1,A\n"
     )
     bad = client.post("/admin/financing/pricepoint/import/", {"file": upload})
-    assert "line 3" in str(bad.context["form"].errors["file"])
+    assert bad.status_code == 400 and "line 3" in str(bad.context["form"].errors["file"])
     assert not PricePoint.objects.exists()
     upload = SimpleUploadedFile("p.csv", b"material,date,usd_per_kg,source\nNDPR-OX,2026-03-01,60,A\n")
     assert client.post("/admin/financing/pricepoint/import/", {"file": upload}).status_code == 302
@@ -174,3 +174,35 @@ def test_statement_page_reports_a_bad_range(client_for, auditor, loan):
     )
     assert page.status_code == 200
     assert "The statement ends before it starts." in page.content.decode()
+
+
+def test_invalid_input_is_a_400_with_the_error_shown_and_nothing_written(client_for, finance, loan):
+    """A field the form refuses and an amount the service refuses: both are the form again,
+    400, the error shown on the field, no row written."""
+    from tests.admin_pages import field_errors, nothing_written
+
+    disbursed_tranche(facility=loan, amount="1000.00", on=date(2026, 3, 2), by=finance)
+    client = client_for(finance)
+    with nothing_written():
+        parsed = client.post("/admin/financing/repayment/add/", {"facility": "LOAN-T", "amount": "x", "date": ""})
+        refused = client.post(
+            "/admin/financing/repayment/add/", {"facility": "LOAN-T", "amount": "1000.01", "date": "2026-03-03"}
+        )
+    assert parsed.status_code == refused.status_code == 400
+    assert field_errors(parsed, "amount") == "Enter a number."
+    assert field_errors(parsed, "date") == "This field is required."
+    assert field_errors(refused, "amount").startswith("Only 1000.00 is outstanding on LOAN-T")
+
+
+def test_a_price_point_is_deleted_through_the_service(client_for, finance, material, monkeypatch):
+    from vault.financing import services
+
+    price = services.price_point_create(
+        material=material, date=date(2026, 3, 1), usd_per_kg=Decimal("60"), source="A", by=finance
+    )
+    deleted = []
+    real = services.price_point_delete
+    monkeypatch.setattr(services, "price_point_delete", lambda **kw: deleted.append(kw["by"]) or real(**kw))
+    response = client_for(finance).post(f"/admin/financing/pricepoint/{price.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert deleted == [finance] and not PricePoint.objects.exists()

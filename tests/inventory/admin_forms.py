@@ -52,3 +52,20 @@ def form_data(response, form_id: str | None = None) -> dict[str, str]:
     parser = _FormParser(form_id)
     parser.feed(response.content.decode())
     return parser.data
+
+
+def lot_add_data(client, **overrides) -> dict[str, str]:
+    """What the lot add page posts, filled in for lot ADM-1 (material and site to give)."""
+    data = form_data(client.get("/admin/inventory/lot/add/"), "lot_form")
+    data.update(
+        {
+            "lot_number": "ADM-1",
+            "mining_country": "AU",
+            "processing_country": "MY",
+            "received_date": "2026-02-02",
+            "unit_cost": "57",
+            "status": "available",
+        }
+    )
+    data.update(overrides)
+    return data

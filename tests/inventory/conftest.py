@@ -8,6 +8,17 @@ from vault.ledger.models import JournalEntry
 
 
 @pytest.fixture
+def browser(client):
+    """browser(user) -> a test client logged in to the admin as `user`."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
 def capped_site(db):
     """A depot that holds at most 1,500 kg."""
     return SiteFactory(code="DEPOT-CAP", capacity_kg=Decimal("1500"))

@@ -5,21 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import LotFactory, MaterialFactory, SiteFactory, UserFactory
-from tests.inventory.admin_forms import form_data
+from tests.inventory.admin_forms import form_data, lot_add_data
 from tests.inventory.invariants import assert_holdings_consistent
 from vault.inventory.models import Lot, Movement, Position
 from vault.inventory.services import lot_reserve, movement_release, movement_transfer
-
-
-@pytest.fixture
-def browser(client):
-    """browser(user) -> a test client logged in to the admin as `user`."""
-
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture
@@ -169,7 +158,7 @@ def test_record_a_movement_shows_field_errors_and_writes_nothing(
 ):
     with unchanged():
         response = browser(manager).post("/admin/inventory/movement/add/", {"lot": lot.pk, **data})
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors
     assert field in errors, errors
     assert message in " ".join(errors[field])
@@ -181,12 +170,12 @@ def test_reverse_view(browser, manager, stock):
     page = client.get(f"/admin/inventory/movement/{release.pk}/reverse/")
     assert b"Release of -10.000 kg" in page.content
     response = client.post(f"/admin/inventory/movement/{release.pk}/reverse/", {"reason": ""})
-    assert response.status_code == 200 and "reason" in response.context["form"].errors
+    assert response.status_code == 400 and "reason" in response.context["form"].errors
     response = client.post(f"/admin/inventory/movement/{release.pk}/reverse/", {"reason": "Keyed on the wrong lot"})
     assert response.status_code == 302
     assert Movement.objects.get(reverses=release).created_by == manager
     again = client.post(f"/admin/inventory/movement/{release.pk}/reverse/", {"reason": "again"})
-    assert again.status_code == 200
+    assert again.status_code == 400
     assert "already reversed" in str(again.context["form"].errors)
     assert Movement.objects.filter(kind="reversal").count() == 1
     changelist = client.get("/admin/inventory/movement/").content.decode()
@@ -208,25 +197,9 @@ def test_movements_cannot_be_changed_or_deleted_in_the_admin(browser, manager, s
 # --- lots ----------------------------------------------------------------------------------------
 
 
-def _lot_add_data(client, **overrides):
-    data = form_data(client.get("/admin/inventory/lot/add/"), "lot_form")
-    data.update(
-        {
-            "lot_number": "ADM-1",
-            "mining_country": "AU",
-            "processing_country": "MY",
-            "received_date": "2026-02-02",
-            "unit_cost": "57",
-            "status": "available",
-        }
-    )
-    data.update(overrides)
-    return data
-
-
 def test_add_a_lot_with_its_initial_quantity(browser, manager, material, site):
     client = browser(manager)
-    data = _lot_add_data(client, material=material.pk, site=site.pk, initial_quantity="300")
+    data = lot_add_data(client, material=material.pk, site=site.pk, initial_quantity="300")
     response = client.post("/admin/inventory/lot/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     lot = Lot.objects.get(lot_number="ADM-1")
@@ -243,10 +216,10 @@ def test_add_a_lot_with_its_initial_quantity(browser, manager, material, site):
 )
 def test_lot_add_errors_are_shown_on_the_form(browser, manager, material, capped_site, overrides, field, unchanged):
     client = browser(manager)
-    data = _lot_add_data(client, material=material.pk, site=capped_site.pk, **overrides)
+    data = lot_add_data(client, material=material.pk, site=capped_site.pk, **overrides)
     with unchanged():
         response = client.post("/admin/inventory/lot/add/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field in response.context["adminform"].form.errors
     assert not Lot.objects.exists()
 
@@ -273,7 +246,7 @@ def test_change_lot_status_moves_it_out_of_available(browser, manager, lot):
 def test_status_change_refused_by_the_service_is_a_form_error(browser, manager, lot):
     lot_reserve(lot=lot, quantity=Decimal("5"))
     response = _lot_change(browser(manager), lot, status="damaged", supplier="changed")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "status" in response.context["adminform"].form.errors
     lot.refresh_from_db()
     assert (lot.status, lot.supplier) == ("available", "Lynas")
@@ -301,7 +274,7 @@ def test_site_capacity_cannot_drop_below_what_it_holds(browser, manager, lot):
     data = form_data(client.get(url), "site_form")
     data["capacity_kg"] = "999"
     response = client.post(url, data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "capacity_kg" in response.context["adminform"].form.errors
 
 

@@ -12,15 +12,6 @@ def _sql(statement, params=()):
         cursor.execute(statement, params)
 
 
-@pytest.fixture
-def browser(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 @pytest.mark.parametrize(("model", "factory"), [(Material, MaterialFactory), (Site, SiteFactory)])
 def test_the_database_refuses_a_rename(db, model, factory):
     row = factory(code="KEEP-ME")

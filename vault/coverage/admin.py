@@ -3,17 +3,20 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from vault.accounts.roles import Role
-from vault.core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
-from vault.core.errors import DomainError
+from vault.core.admin import (
+    EstimatedCountPaginator,
+    HistoryAdmin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    ServiceFormMixin,
+)
 from vault.coverage import services
 from vault.coverage.domain import Status
-from vault.coverage.errors import ForecastRowsInvalid
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
 
 STATUS_LABELS = dict(Status.choices)
@@ -38,8 +41,13 @@ class ForecastUploadForm(forms.Form):
 
 
 @admin.register(ForecastVersion)
-class ForecastVersionAdmin(admin.ModelAdmin):
+class ForecastVersionAdmin(ServiceFormMixin, admin.ModelAdmin):
     """Forecast uploads. "Add" uploads a CSV file: all or nothing, with row-level errors."""
+
+    add_form = ForecastUploadForm
+    add_title = "Upload a consumption forecast"
+    add_submit_label = "Upload"
+    service_form_template = "admin/coverage/forecast_upload.html"
 
     list_display = ["id", "created_at", "created_by", "source", "row_count", "superseded_count", "rows_link"]
     list_select_related = ["created_by"]
@@ -59,39 +67,17 @@ class ForecastVersionAdmin(admin.ModelAdmin):
         url = reverse("admin:coverage_consumptionforecast_changelist") + f"?version__id__exact={obj.pk}"
         return format_html('<a href="{}">{} rows</a>', url, obj.row_count)
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = ForecastUploadForm(request.POST or None, request.FILES or None)
-        row_errors = None
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                version = services.forecast_import_csv(
-                    file=upload.file, by=request.user, source=f"csv:{upload.name}", note=form.cleaned_data["note"]
-                )
-            except ForecastRowsInvalid as exc:
-                form.add_error(None, exc.message)
-                row_errors = [
-                    (row, field, "; ".join(msgs)) for row, fields in exc.rows.items() for field, msgs in fields.items()
-                ]
-            except DomainError as exc:
-                form.add_error("file" if exc.field == "file" else None, exc.message)
-            else:
-                messages.success(
-                    request,
-                    f"Imported {version.row_count} forecast rows as version {version.pk} "
-                    f"({version.superseded_count} earlier rows superseded).",
-                )
-                return redirect("admin:coverage_forecastversion_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Upload a consumption forecast",
-            "form": form,
-            "row_errors": row_errors,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/coverage/forecast_upload.html", context)
+    def add_service(self, request, data):
+        upload = data["file"]
+        return services.forecast_import_csv(
+            file=upload.file, by=request.user, source=f"csv:{upload.name}", note=data["note"]
+        )
+
+    def add_success(self, version) -> str:
+        return (
+            f"Imported {version.row_count} forecast rows as version {version.pk} "
+            f"({version.superseded_count} earlier rows superseded)."
+        )
 
 
 @admin.register(ConsumptionForecast)
@@ -115,7 +101,7 @@ class InboundForm(forms.ModelForm):
 
 
 @admin.register(Inbound)
-class InboundAdmin(HistoryAdmin):
+class InboundAdmin(ServiceFormMixin, HistoryAdmin):
     form = InboundForm
     list_display = ["expected_date", "material", "quantity", "confirmed", "note", "created_by"]
     list_filter = ["confirmed", "material"]
@@ -126,24 +112,14 @@ class InboundAdmin(HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["material"] if obj else []
 
-    def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "material"}
-                services.inbound_update(inbound=obj, by=request.user, **changes)
-            else:
-                created = services.inbound_create(by=request.user, **form.cleaned_data)
-                obj.pk = created.pk
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            raise PermissionDenied(exc.message) from exc
+    def add_service(self, request, data):
+        return services.inbound_create(by=request.user, **data)
 
-    def delete_model(self, request, obj):
+    def change_service(self, request, obj, changes):
+        services.inbound_update(inbound=obj, by=request.user, **changes)
+
+    def delete_service(self, request, obj):
         services.inbound_delete(inbound=obj, by=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for inbound in queryset:
-            services.inbound_delete(inbound=inbound, by=request.user)
 
 
 class SnapshotInline(ReadOnlyInline):

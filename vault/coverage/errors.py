@@ -16,3 +16,9 @@ class ForecastRowsInvalid(InvalidInput):
 
     def as_dict(self) -> dict:
         return {"code": self.code, "detail": self.message, "errors": self.rows}
+
+    def table(self) -> list[tuple[str, str, str]]:
+        """(row, column, messages) per wrong cell, as the admin lists them."""
+        return [
+            (row, field, "; ".join(messages)) for row, fields in self.rows.items() for field, messages in fields.items()
+        ]

@@ -11,14 +11,19 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from vault.accounts.roles import Role
-from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyInline, form_error
+from vault.core.admin import (
+    EstimatedCountPaginator,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    ServiceFormMixin,
+    form_data,
+)
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
 from vault.drawdowns.forms import CommentForm, DateInput, PartialApprovalForm, RejectForm, ReplenishForm
@@ -35,44 +40,6 @@ from vault.inventory.models import Material
 
 Status = DrawdownRequest.Status
 REVIEW_PERMISSION = "drawdowns.change_drawdownrequest"
-
-
-def _service_form(
-    model_admin: admin.ModelAdmin,
-    request,
-    *,
-    title: str,
-    form: forms.Form,
-    submit_label: str,
-    run: Callable[[dict], str],
-    done_url: str,
-    summary: str = "",
-    obj=None,
-    danger: bool = False,
-):
-    """Show `form`; on a valid POST call `run(cleaned_data)` (a service) and go to `done_url`
-    with its message, or show the service's error on the field it names."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            message = run(form.cleaned_data)
-        except DomainError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, message)
-            return redirect(done_url)
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "submit_label": submit_label,
-        "summary": summary,
-        "opts": model_admin.model._meta,
-        "original": obj,
-        "danger": danger,
-        "cancel_url": done_url,
-    }
-    status = 400 if request.method == "POST" else 200
-    return TemplateResponse(request, "admin/drawdowns/service_form.html", context, status=status)
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -128,7 +95,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(DrawdownRequest)
-class DrawdownRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The review queue. Requests are created by participants (portal or API); here managers
     decide. Awaiting action first, then defense-rated, disruption, routine; oldest first."""
 
@@ -243,7 +210,7 @@ class DrawdownRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             f"{obj.number}: {obj.organization.code} asks for {obj.quantity} kg of {obj.material.code} "
             f"by {obj.needed_by} ({obj.get_priority_display()}); now {obj.get_status_display().lower()}."
         )
-        data = request.POST if request.method == "POST" else None
+        data, _ = form_data(request)
         user = request.user
         if verb == "approve":
             form, label = CommentForm(data), "Approve in full"
@@ -284,15 +251,15 @@ class DrawdownRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
         else:
             raise Http404("Unknown decision.")
-        return _service_form(
-            self,
+        return self.service_form_view(
             request,
             title=f"{label.rstrip('…')}: {obj.number}",
             form=form,
             submit_label=label.rstrip("…"),
-            run=run,
+            call=run,
+            success=str,  # each `run` says what it did
             done_url=done_url,
-            summary=summary,
+            intro=summary,
             obj=obj,
             danger=verb in ("reject", "cancel"),
         )
@@ -344,7 +311,7 @@ class AgreementForm(forms.ModelForm):
 
 
 @admin.register(ParticipationAgreement)
-class ParticipationAgreementAdmin(admin.ModelAdmin):
+class ParticipationAgreementAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = [
         "organization",
         "material",
@@ -361,6 +328,9 @@ class ParticipationAgreementAdmin(admin.ModelAdmin):
     list_select_related = ["organization", "material"]
     search_fields = ["organization__code", "material__code"]
     actions = ["record_fee"]
+    add_form = AgreementForm
+    add_title = "Give an entitlement"
+    add_submit_label = "Save entitlement"
 
     def get_queryset(self, request):
         return selectors.with_remaining(super().get_queryset(request))
@@ -380,26 +350,11 @@ class ParticipationAgreementAdmin(admin.ModelAdmin):
         user = request.user
         return user.is_superuser or (user.is_active and user.role in {Role.MANAGER, Role.FINANCE})
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = AgreementForm(request.POST if request.method == "POST" else None)
+    def add_service(self, request, data):
+        return services.agreement_create(by=request.user, **data)
 
-        def run(cleaned):
-            agreement = services.agreement_create(by=request.user, **cleaned)
-            return (
-                f"Entitlement of {agreement.quantity} kg {agreement.material} given to {agreement.organization.code}."
-            )
-
-        return _service_form(
-            self,
-            request,
-            title="Give an entitlement",
-            form=form,
-            submit_label="Save entitlement",
-            run=run,
-            done_url=reverse("admin:drawdowns_participationagreement_changelist"),
-        )
+    def add_success(self, agreement) -> str:
+        return f"Entitlement of {agreement.quantity} kg {agreement.material} given to {agreement.organization.code}."
 
     @admin.action(description="Record upfront fee received", permissions=["fee"])
     def record_fee(self, request, queryset):
@@ -426,12 +381,15 @@ class DisruptionForm(forms.Form):
 
 
 @admin.register(DisruptionEvent)
-class DisruptionEventAdmin(admin.ModelAdmin):
+class DisruptionEventAdmin(ServiceFormMixin, admin.ModelAdmin):
     list_display = ["id", "material_codes", "starts_on", "ends_on", "active_today", "reason", "declared_by"]
     list_filter = ["materials"]
     search_fields = ["reason", "reference", "materials__code"]
     list_select_related = ["declared_by"]
     readonly_fields = ["materials", "starts_on", "ends_on", "reason", "reference", "declared_by", "declared_at"]
+    add_form = DisruptionForm
+    add_title = "Declare a supply disruption"
+    add_submit_label = "Declare disruption"
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("materials")
@@ -450,24 +408,11 @@ class DisruptionEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = DisruptionForm(request.POST if request.method == "POST" else None)
+    def add_service(self, request, data):
+        return services.disruption_declare(by=request.user, **data)
 
-        def run(cleaned):
-            event = services.disruption_declare(by=request.user, **cleaned)
-            return f"Disruption declared for {', '.join(m.code for m in event.materials.all())}."
-
-        return _service_form(
-            self,
-            request,
-            title="Declare a supply disruption",
-            form=form,
-            submit_label="Declare disruption",
-            run=run,
-            done_url=reverse("admin:drawdowns_disruptionevent_changelist"),
-        )
+    def add_success(self, event) -> str:
+        return f"Disruption declared for {', '.join(m.code for m in event.materials.all())}."
 
 
 # --- obligations -----------------------------------------------------------------------------
@@ -484,7 +429,7 @@ class ReplenishmentInline(ReadOnlyInline):
 
 
 @admin.register(ReplenishmentObligation)
-class ReplenishmentObligationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReplenishmentObligationAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "request",
@@ -529,23 +474,17 @@ class ReplenishmentObligationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         obligation = get_object_or_404(
             ReplenishmentObligation.objects.select_related("request", "organization", "material"), pk=pk
         )
-        form = ReplenishForm(
-            request.POST if request.method == "POST" else None, initial={"quantity": obligation.outstanding}
-        )
-
-        def run(cleaned):
-            replenishment = services.obligation_replenish(obligation=obligation, by=request.user, **cleaned)
-            return f"Received {replenishment.quantity} kg as lot {replenishment.lot.lot_number}."
-
-        return _service_form(
-            self,
+        return self.service_form_view(
             request,
             title=f"Record a replenishment: {obligation.request.number}",
-            form=form,
+            form=ReplenishForm(*form_data(request), initial={"quantity": obligation.outstanding}),
             submit_label="Record replenishment",
-            run=run,
+            call=lambda data: services.obligation_replenish(obligation=obligation, by=request.user, **data),
+            success=lambda replenishment: (
+                f"Received {replenishment.quantity} kg as lot {replenishment.lot.lot_number}."
+            ),
             done_url=reverse("admin:drawdowns_replenishmentobligation_change", args=[obligation.pk]),
-            summary=(
+            intro=(
                 f"{obligation.organization.code} owes {obligation.outstanding} kg of {obligation.material.code} "
                 f"(of {obligation.quantity_due} kg due by {obligation.due_on})."
             ),

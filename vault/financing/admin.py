@@ -3,17 +3,16 @@ views and actions); the money rows themselves are read-only here."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin, form_error
+from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin, ServiceFormMixin, form_data
 from vault.core.errors import DomainError, InvalidInput
 from vault.financing import selectors, services
 from vault.financing.exports import statement_csv, statement_download, statement_filename, statement_xlsx
@@ -42,49 +41,6 @@ from vault.financing.models import (
     Tranche,
 )
 from vault.ledger.apis import csv_response, xlsx_response
-
-
-class ServiceFormMixin:
-    """`add_view` shows `add_form` and calls `add_service(request, cleaned_data)`; a DomainError
-    comes back as a form error, with nothing written."""
-
-    add_form: type[forms.Form]
-    add_title = "Add"
-
-    def add_service(self, request, data: dict):
-        raise NotImplementedError
-
-    def service_form_view(self, request, *, form, title: str, call, success, intro: str = "", obj=None):
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = call(form.cleaned_data)
-            except DomainError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, success(result))
-                return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "intro": intro,
-            "object": obj,
-            "opts": self.opts,
-            "has_file_field": any(isinstance(f, forms.FileField) for f in form.fields.values()),
-        }
-        return TemplateResponse(request, "admin/financing/service_form.html", context)
-
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = self.add_form(request.POST or None, request.FILES or None, initial=request.GET.dict())
-        return self.service_form_view(
-            request,
-            form=form,
-            title=self.add_title,
-            call=lambda data: self.add_service(request, data),
-            success=lambda result: f"Recorded {result}.",
-        )
 
 
 class TrancheInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -203,7 +159,7 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
             raise PermissionDenied
         facility = self._facility(code)
         initial = {f: getattr(facility, f) for f in FacilityTermsForm.base_fields}
-        form = FacilityTermsForm(request.POST or None, initial=initial)
+        form = FacilityTermsForm(*form_data(request), initial=initial)
         return self.service_form_view(
             request,
             form=form,
@@ -217,7 +173,7 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
         if not self._can_write(request):
             raise PermissionDenied
         facility = self._facility(code)
-        form = RateForm(request.POST or None)
+        form = RateForm(*form_data(request))
         return self.service_form_view(
             request,
             form=form,
@@ -263,6 +219,7 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
             **self.admin_site.each_context(request),
             "title": f"Statement of {facility.code}",
             "opts": self.opts,
+            "original": facility,
             "facility": facility,
             "form": form,
             "statement": statement,
@@ -345,7 +302,7 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
         if not self._may_act(request):
             raise PermissionDenied
         tranche = get_object_or_404(Tranche.objects.select_related("facility"), pk=pk)
-        form = TrancheDisburseForm(request.POST or None, initial={"date": timezone.localdate()})
+        form = TrancheDisburseForm(*form_data(request), initial={"date": timezone.localdate()})
         return self.service_form_view(
             request,
             form=form,
@@ -435,6 +392,9 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def delete_service(self, request, obj):
+        services.price_point_delete(price_point=obj, by=request.user)
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
@@ -455,7 +415,7 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
     def import_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = PriceImportForm(request.POST or None, request.FILES or None)
+        form = PriceImportForm(*form_data(request))
 
         def run(data):
             try:

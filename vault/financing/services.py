@@ -637,6 +637,13 @@ def price_point_create(*, material: Material, date: date_type, usd_per_kg: Decim
     )
 
 
+@transaction.atomic
+def price_point_delete(*, price_point: PricePoint, by) -> None:
+    """Remove a market price recorded by mistake (the admin's delete). Nothing stored depends
+    on a price: the valuation reads them when asked. `by` is who removes it (the admin logs it)."""
+    PricePoint.objects.filter(pk=price_point.pk).delete()
+
+
 @dataclass(frozen=True)
 class PriceImport:
     created: int

@@ -1,18 +1,28 @@
+"""The holdings in the admin. Every write goes through a service, as in the API: the
+catalogue's add, change and delete, a lot's receipt, status and details, movements and their
+reversal; quantities are never edited."""
+
 from functools import lru_cache
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Subquery
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import get_object_or_404
 from django.urls import get_script_prefix, path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from vault.core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline, form_error
-from vault.core.errors import DomainError
+from vault.core.admin import (
+    EstimatedCountPaginator,
+    HistoryAdmin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    ServiceFormMixin,
+    form_data,
+)
 from vault.inventory import services
-from vault.inventory.forms import LotAddForm, LotChangeForm, MovementForm, MovementReverseForm, SiteForm
+from vault.inventory.forms import LotAddForm, MovementForm, MovementReverseForm
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 
 
@@ -27,7 +37,7 @@ def _with_code_read_only(fields, obj) -> list[str]:
 
 
 @admin.register(Material)
-class MaterialAdmin(HistoryAdmin):
+class MaterialAdmin(ServiceFormMixin, HistoryAdmin):
     list_display = ["code", "name", "form", "grade", "coverage_target_days", "price_floor"]
     list_filter = ["form"]
     search_fields = ["code", "name"]
@@ -35,16 +45,33 @@ class MaterialAdmin(HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return _with_code_read_only(super().get_readonly_fields(request, obj), obj)
 
+    def add_service(self, request, data):
+        return services.material_create(by=request.user, **data)
+
+    def change_service(self, request, obj, changes):
+        services.material_update(material=obj, by=request.user, **changes)
+
+    def delete_service(self, request, obj):
+        services.material_delete(material=obj, by=request.user)
+
 
 @admin.register(Site)
-class SiteAdmin(HistoryAdmin):
-    form = SiteForm
+class SiteAdmin(ServiceFormMixin, HistoryAdmin):
     list_display = ["code", "name", "country", "custodian", "capacity_kg"]
     list_filter = ["country"]
     search_fields = ["code", "name", "custodian"]
 
     def get_readonly_fields(self, request, obj=None):
         return _with_code_read_only(super().get_readonly_fields(request, obj), obj)
+
+    def add_service(self, request, data):
+        return services.site_create(by=request.user, **data)
+
+    def change_service(self, request, obj, changes):
+        services.site_update(site=obj, by=request.user, **changes)
+
+    def delete_service(self, request, obj):
+        services.site_delete(site=obj, by=request.user)
 
 
 class MovementInline(ReadOnlyInline):
@@ -59,7 +86,7 @@ class MovementInline(ReadOnlyInline):
 
 
 @admin.register(Lot)
-class LotAdmin(HistoryAdmin):
+class LotAdmin(ServiceFormMixin, HistoryAdmin):
     list_display = [
         "lot_number",
         "material",
@@ -81,19 +108,9 @@ class LotAdmin(HistoryAdmin):
     list_per_page = 50
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = LotAddForm if obj is None else LotChangeForm
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.user = request.user  # a class made for this request: the services record who
-        return form
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The forms validate through the services; if the stock changed between validation and
-        # saving, the service refuses then: say so and show the page again (nothing was saved).
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect(request.get_full_path())
+        if obj is None:
+            kwargs["form"] = LotAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -111,17 +128,14 @@ class LotAdmin(HistoryAdmin):
             "reserved",
         ]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            created = services.lot_create(**form.service_kwargs())
-            obj.pk = created.pk
-            return
-        if "status" in form.changed_data:
-            services.lot_set_status(lot=obj, status=obj.status, by=request.user, reason="Changed in admin")
-        other = [f for f in form.changed_data if f in ("supplier", "assay_certificate")]
-        if other:
-            obj._history_user = request.user
-            obj.save(update_fields=other)
+    def add_service(self, request, data):
+        return services.lot_create(by=request.user, **data)
+
+    def change_service(self, request, obj, changes):
+        if "status" in changes:
+            services.lot_set_status(lot=obj, status=changes.pop("status"), by=request.user, reason="Changed in admin")
+        if changes:
+            services.lot_details_update(lot=obj, by=request.user, **changes)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -138,7 +152,7 @@ class IndexedOrderingChangeList(ChangeList):
 
 
 @admin.register(Movement)
-class MovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MovementAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "created_at",
@@ -163,6 +177,9 @@ class MovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-id"]
     list_per_page = 50
     readonly_fields = [f.name for f in Movement._meta.fields]
+    add_form = MovementForm  # the same service, validation and errors as the API
+    add_title = "Record a movement"
+    add_submit_label = "Record movement"
 
     def get_changelist(self, request, **kwargs):
         return IndexedOrderingChangeList
@@ -197,50 +214,33 @@ class MovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def add_view(self, request, form_url="", extra_context=None):
-        """Record a movement: the same service, validation and errors as the API."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = MovementForm(request.POST or None, initial=request.GET.dict())
-        if request.method == "POST" and form.is_valid():
-            try:
-                movement = services.movement_create(by=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(
-                    request, f"Recorded {movement}. Lot {movement.lot} now holds {movement.balance_after} kg."
-                )
-                return redirect("admin:inventory_lot_change", movement.lot_id)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Record a movement",
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/inventory/movement_form.html", context)
+    def add_service(self, request, data):
+        return services.movement_create(by=request.user, **data)
+
+    def add_success(self, movement) -> str:
+        return f"Recorded {movement}. Lot {movement.lot} now holds {movement.balance_after} kg."
+
+    def add_done_url(self, movement) -> str:
+        return reverse("admin:inventory_lot_change", args=[movement.lot_id])
 
     def reverse_view(self, request, pk: int):
         if not self.has_add_permission(request):
             raise PermissionDenied
         movement = get_object_or_404(Movement.objects.select_related("lot"), pk=pk)
-        form = MovementReverseForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                reversal = services.movement_reverse(movement=movement, by=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, f"Reversed movement {movement.pk} with movement {reversal.pk}.")
-                return redirect("admin:inventory_movement_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Reverse movement {movement.pk}",
-            "form": form,
-            "movement": movement,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/inventory/movement_form.html", context)
+        at = formats.localize(timezone.template_localtime(movement.created_at))
+        return self.service_form_view(
+            request,
+            form=MovementReverseForm(*form_data(request)),
+            title=f"Reverse movement {movement.pk}",
+            intro=(
+                f"{movement.get_kind_display()} of {formats.localize(movement.quantity)} kg on lot {movement.lot} "
+                f"({at}). The reversal posts the opposite movement and reverses its journal entry."
+            ),
+            obj=movement,
+            submit_label="Reverse",
+            call=lambda data: services.movement_reverse(movement=movement, by=request.user, **data),
+            success=lambda reversal: f"Reversed movement {movement.pk} with movement {reversal.pk}.",
+        )
 
 
 @admin.register(Position)

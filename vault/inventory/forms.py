@@ -1,32 +1,10 @@
+"""Admin forms of the holdings. They parse input only; the services check the rules, and the
+admin (vault.core.admin.ServiceFormMixin) shows what a service refuses on the named field."""
+
 from django import forms
-from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from vault.core.errors import DomainError
-from vault.inventory import services
 from vault.inventory.models import QUANTITY, Lot, Movement, Site
-from vault.inventory.selectors import site_held
 from vault.inventory.services import CREATABLE_KINDS
-
-
-class _DryRun(Exception):
-    """Raised to roll back a service call made only to validate a form."""
-
-
-def _validate_with_service(form, call) -> None:
-    """Run `call` (a service) in a savepoint that is always rolled back, and show what it
-    refuses as form errors: the admin then validates with the same rules as the API, and the
-    real call in `save_model` rarely fails (only if the stock changed in between)."""
-    try:
-        with transaction.atomic():
-            call()
-            raise _DryRun
-    except _DryRun:
-        pass
-    except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    except ValidationError as exc:
-        form.add_error(None, exc)
 
 
 class MovementForm(forms.Form):
@@ -45,21 +23,11 @@ class MovementReverseForm(forms.Form):
 
 
 class LotAddForm(forms.ModelForm):
-    """Add a lot, with its initial receipt, through `lot_create`. The admin sets `user`."""
+    """Add a lot, with its initial receipt: its cleaned data are `lot_create`'s arguments."""
 
-    user = None
     initial_quantity = forms.DecimalField(
         required=False, min_value=0.001, help_text="kg received with the lot (a receipt movement).", **QUANTITY
     )
-
-    def service_kwargs(self) -> dict:
-        data = {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
-        return {"by": self.user, "initial_quantity": self.cleaned_data.get("initial_quantity"), **data}
-
-    def _post_clean(self):
-        super()._post_clean()
-        if not self.errors:
-            _validate_with_service(self, lambda: services.lot_create(**self.service_kwargs()))
 
     class Meta:
         model = Lot
@@ -77,26 +45,4 @@ class LotAddForm(forms.ModelForm):
         ]
 
 
-class LotChangeForm(forms.ModelForm):
-    """Change a lot: a new status goes through `lot_set_status`. The admin sets `user`."""
-
-    user = None
-
-    def _post_clean(self):
-        super()._post_clean()
-        if not self.errors and "status" in self.changed_data:
-            lot, status = self.instance, self.cleaned_data["status"]
-            _validate_with_service(self, lambda: services.lot_set_status(lot=lot, status=status, by=self.user))
-
-
-class SiteForm(forms.ModelForm):
-    def clean_capacity_kg(self):
-        capacity = self.cleaned_data.get("capacity_kg")
-        if capacity is not None and self.instance.pk:
-            held = site_held(site=self.instance)
-            if capacity < held:
-                raise ValidationError(f"The site holds {held} kg; capacity cannot be less.")
-        return capacity
-
-
-__all__ = ["LotAddForm", "LotChangeForm", "Movement", "MovementForm", "MovementReverseForm", "SiteForm"]
+__all__ = ["LotAddForm", "Movement", "MovementForm", "MovementReverseForm"]

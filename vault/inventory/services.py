@@ -26,12 +26,13 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, ProtectedError, Q, Sum
 from django.db.models.functions import Round
 from django.utils import timezone
 
 from vault.core.errors import Conflict, DomainError, InsufficientStock, InvalidInput
 from vault.inventory.models import Lot, Material, Movement, Position, Site, value_at_cost
+from vault.inventory.selectors import site_held
 from vault.inventory.signals import stock_changed
 from vault.ledger import chart
 from vault.ledger.models import JournalEntry
@@ -52,6 +53,122 @@ def code_unchanged(*, instance: Material | Site, code: str) -> None:
             field="code",
             code="code_immutable",
         )
+
+
+# --- the catalogue: materials and sites --------------------------------------------------------
+
+MATERIAL_EDITABLE = ("name", "form", "grade", "coverage_target_days", "price_floor")
+SITE_EDITABLE = ("name", "country", "custodian", "capacity_kg")
+
+
+def _catalogue_add(row: Material | Site, *, by) -> None:
+    row.full_clean()
+    row._history_user = by
+    row.save()
+
+
+def _catalogue_update(row: Material | Site, *, by, changes: dict, editable: tuple[str, ...]) -> Material | Site:
+    """Lock `row`, apply the `changes` that differ from it, validate and save those."""
+    if "code" in changes:
+        code_unchanged(instance=row, code=changes.pop("code"))
+    unknown = sorted(set(changes) - set(editable))
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(unknown)}.", field=unknown[0])
+    locked = type(row).objects.select_for_update(no_key=True).get(pk=row.pk)
+    changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, changes[name])
+    if changed:
+        locked.full_clean(exclude=[f.name for f in row._meta.concrete_fields if f.name not in changed])
+        locked._history_user = by
+        locked.save(update_fields=changed)
+    return locked
+
+
+def _catalogue_delete(row: Material | Site, *, by) -> None:
+    row._history_user = by
+    try:
+        row.delete()
+    except ProtectedError:
+        raise Conflict(
+            f"{row._meta.verbose_name.capitalize()} {row.code} is in use (lots, prices, forecasts…): it stays.",
+            code="in_use",
+        ) from None
+
+
+@transaction.atomic
+def material_create(
+    *,
+    by,
+    code: str,
+    name: str,
+    form: str,
+    grade: str = "",
+    coverage_target_days: int = 60,
+    price_floor: Decimal | None = None,
+) -> Material:
+    """Add a material to the catalogue. What the model refuses (a code taken or not in the
+    format, an unknown form, a target below one day) raises its ValidationError, per field."""
+    material = Material(
+        code=code,
+        name=name,
+        form=form,
+        grade=grade,
+        coverage_target_days=coverage_target_days,
+        price_floor=price_floor,
+    )
+    _catalogue_add(material, by=by)
+    return material
+
+
+@transaction.atomic
+def material_update(*, material: Material, by, **changes) -> Material:
+    """Change a material's `MATERIAL_EDITABLE` fields; its code never changes (`code_immutable`),
+    another field is refused (InvalidInput on it). Only the values that differ are written, with
+    a history row saying who; nothing at all when none does."""
+    return _catalogue_update(material, by=by, changes=changes, editable=MATERIAL_EDITABLE)
+
+
+@transaction.atomic
+def material_delete(*, material: Material, by) -> None:
+    """Remove a material nothing refers to (a history row keeps it); one in use raises Conflict
+    (`in_use`): the database protects its lots, prices and forecasts."""
+    _catalogue_delete(material, by=by)
+
+
+@transaction.atomic
+def site_create(
+    *, by, code: str, name: str, country: str, custodian: str = "", capacity_kg: Decimal | None = None
+) -> Site:
+    """Add a storage site. What the model refuses (a code taken or not in the format, a country
+    that is not an ISO 3166 code, a negative capacity) raises its ValidationError, per field."""
+    site = Site(code=code, name=name, country=country, custodian=custodian, capacity_kg=capacity_kg)
+    _catalogue_add(site, by=by)
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: Site, by, **changes) -> Site:
+    """Change a site's `SITE_EDITABLE` fields, as `material_update` does a material's. A capacity
+    below what the site holds now raises InvalidInput (`capacity_below_held`, field
+    `capacity_kg`): the site row is locked first, as every inflow's capacity check locks it, so
+    no receipt can slip in between the check and the change."""
+    capacity = changes.get("capacity_kg")
+    if capacity is not None:
+        Site.objects.select_for_update(no_key=True).get(pk=site.pk)
+        held = site_held(site=site)
+        if capacity < held:
+            raise InvalidInput(
+                f"The site holds {held} kg; capacity cannot be less.", field="capacity_kg", code="capacity_below_held"
+            )
+    return _catalogue_update(site, by=by, changes=changes, editable=SITE_EDITABLE)
+
+
+@transaction.atomic
+def site_delete(*, site: Site, by) -> None:
+    """Remove a site nothing refers to (a history row keeps it); one with lots or positions
+    raises Conflict (`in_use`)."""
+    _catalogue_delete(site, by=by)
 
 
 @dataclass(frozen=True)
@@ -339,6 +456,31 @@ def lot_set_status(*, lot: Lot, status: str, by, reason: str = "") -> Lot:
             unavailable=_plus("unavailable", shift)
         )
     return lot
+
+
+LOT_DETAILS = ("supplier", "assay_certificate")
+
+
+@transaction.atomic
+def lot_details_update(*, lot: Lot, by, **changes) -> Lot:
+    """Change what describes a lot without moving stock or value (`LOT_DETAILS`: supplier,
+    assay certificate): no movement, no journal entry, a history row saying who. Another field
+    is refused (InvalidInput on it): quantities change through movements, the status through
+    `lot_set_status`, and what identifies the lot never changes. Nothing is written when no
+    value differs."""
+    unknown = sorted(set(changes) - set(LOT_DETAILS))
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(unknown)} of a lot here.", field=unknown[0])
+    locked = _locked(lot)[lot.pk]
+    changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, changes[name])
+    locked.full_clean(exclude=[f.name for f in Lot._meta.concrete_fields if f.name not in changed])
+    locked._history_user = by
+    locked.save(update_fields=changed)
+    return locked
 
 
 # --- movements -------------------------------------------------------------------------------
