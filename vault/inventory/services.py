@@ -73,7 +73,7 @@ def _catalogue_update(row: Material | Site, *, by, changes: dict, editable: tupl
         code_unchanged(instance=row, code=changes.pop("code"))
     unknown = sorted(set(changes) - set(editable))
     if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(unknown)}.", field=unknown[0])
+        raise InvalidInput(f"Cannot change {', '.join(unknown)}.", field=unknown[0], code="field_not_editable")
     locked = type(row).objects.select_for_update(no_key=True).get(pk=row.pk)
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
     for name in changed:
@@ -470,7 +470,9 @@ def lot_details_update(*, lot: Lot, by, **changes) -> Lot:
     value differs."""
     unknown = sorted(set(changes) - set(LOT_DETAILS))
     if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(unknown)} of a lot here.", field=unknown[0])
+        raise InvalidInput(
+            f"Cannot change {', '.join(unknown)} of a lot here.", field=unknown[0], code="field_not_editable"
+        )
     locked = _locked(lot)[lot.pk]
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
     if not changed:
