@@ -237,7 +237,7 @@ def test_upload_csv_with_row_errors_is_all_or_nothing(api, manager, world):
     assert response.json() == {
         "code": "invalid_rows",
         "detail": "1 row(s) have errors; nothing was imported.",
-        "errors": {"row 3": {"quantity": ["Must not be negative."]}},
+        "errors": {"row 3": {"quantity": ["Quantity must not be negative."]}},
     }
     assert ConsumptionForecast.objects.count() == before
 

@@ -86,11 +86,11 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(material, manager):
         upload(text, manager)
     errors = caught.value.as_dict()["errors"]
     assert set(errors) == {"row 3", "row 4", "row 5", "row 6", "row 7"}
-    assert errors["row 3"] == {"quantity": ["Must not be negative."]}
+    assert errors["row 3"] == {"quantity": ["Quantity must not be negative."]}
     assert set(errors["row 4"]) == {"material", "month", "quantity", "organization"}
     assert "Duplicate of row 2" in errors["row 5"]["month"][0]
     assert errors["row 6"]["material"] == ["This field is required."]
-    assert errors["row 7"] == {"quantity": ["At most 3 decimals (grams)."]}
+    assert errors["row 7"] == {"quantity": ["Quantities (kg) have at most 3 decimals."]}
     assert caught.value.as_dict()["code"] == "invalid_rows"
     assert not ForecastVersion.objects.exists() and not ConsumptionForecast.objects.exists()
 

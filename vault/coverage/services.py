@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -32,6 +32,7 @@ from django.utils import timezone
 from vault.accounts.models import Organization, User
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput
+from vault.core.numbers import PCT, parse_decimal, parse_quantity
 from vault.core.outbox import outbox_enqueue
 from vault.coverage import domain
 from vault.coverage.domain import Status
@@ -55,7 +56,6 @@ from vault.inventory.models import Material
 
 log = logging.getLogger(__name__)
 QUANTUM = Decimal("0.001")
-MAX_QUANTITY = Decimal("999999999999999.999")
 MAX_ROW_ERRORS_SHOWN = 100
 RECHECK_TASK = "vault.coverage.tasks.coverage_recheck"
 NOTIFY_TASK = "vault.coverage.tasks.alerts_notify"
@@ -247,11 +247,8 @@ def alerts_notify(*, alert_ids: list[int]) -> int:
 
 
 def _pct(value, *, field: str, low: Decimal, high: Decimal | None) -> Decimal:
-    try:
-        pct = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput("Enter a number.", field=field, code="not_a_number")
-    if not pct.is_finite() or pct < low or (high is not None and pct > high):
+    pct = parse_decimal(value, field=field, digits=PCT, what="Percentages")
+    if pct < low or (high is not None and pct > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidInput(f"Must be {bound}.", field=field, code="percentage_out_of_range")
     return pct
@@ -276,7 +273,7 @@ def coverage_scenario(
     drawdowns: dict[str, Decimal] = defaultdict(Decimal)
     for n, item in enumerate(extra_drawdowns or []):
         code = item.get("material")
-        quantity = _quantity(item.get("quantity"), field=f"extra_drawdowns[{n}].quantity", allow_zero=False)
+        quantity = parse_quantity(item.get("quantity"), field=f"extra_drawdowns[{n}].quantity")
         drawdowns[code] += quantity
     wanted = codes | set(drawdowns)
     known = dict(Material.objects.filter(code__in=wanted).values_list("code", "pk"))
@@ -317,22 +314,9 @@ FORECAST_COLUMNS = ("material", "month", "quantity", "organization")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _quantity(raw, *, field: str = "quantity", allow_zero: bool = True) -> Decimal:
-    try:
-        quantity = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise InvalidInput("Enter a number of kilograms, e.g. 1250.5.", field=field, code="not_a_number")
-    if not quantity.is_finite():
-        raise InvalidInput("Enter a number of kilograms, e.g. 1250.5.", field=field, code="not_a_number")
-    if quantity < 0 or (quantity == 0 and not allow_zero):
-        if not allow_zero:
-            raise InvalidInput("Must be greater than zero.", field=field, code="quantity_not_positive")
-        raise InvalidInput("Must not be negative.", field=field, code="quantity_negative")
-    if quantity != quantity.quantize(QUANTUM):
-        raise InvalidInput("At most 3 decimals (grams).", field=field, code="too_many_decimals")
-    if quantity > MAX_QUANTITY:
-        raise InvalidInput("Too large.", field=field, code="number_too_large")
-    return quantity
+def _forecast_quantity(raw) -> Decimal:
+    """A month's forecast in kg: zero is a forecast (no use that month), a negative one is not."""
+    return parse_quantity(raw, allow_zero=True)
 
 
 def parse_month(raw: str) -> date:
@@ -382,7 +366,7 @@ def forecast_rows_parse(
             if organization_id is None:
                 row_errors["organization"] = [f"Unknown organization {org_code!r}."]
         month = quantity = None
-        for name, parse in (("month", parse_month), ("quantity", _quantity)):
+        for name, parse in (("month", parse_month), ("quantity", _forecast_quantity)):
             try:
                 value = parse(row.get(name) or "")
             except InvalidInput as exc:
@@ -498,7 +482,7 @@ def forecast_import_csv(
 
 
 def _check_inbound(*, quantity: Decimal, expected_date: date) -> Decimal:
-    quantity = _quantity(quantity, allow_zero=False)
+    quantity = parse_quantity(quantity)
     if expected_date < timezone.localdate():
         raise InvalidInput(
             "Inbound is a future receipt: the expected date cannot be in the past.",

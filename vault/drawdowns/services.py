@@ -19,7 +19,7 @@ Errors are typed (vault.core.errors) and name the field; nothing is written on e
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,6 +29,7 @@ from django.utils import timezone
 from vault.accounts.models import Organization
 from vault.accounts.permissions import is_manufacturer
 from vault.core.errors import Conflict, InsufficientStock, InvalidInput, InvalidTransition, NotFound
+from vault.core.numbers import parse_quantity
 from vault.core.outbox import outbox_enqueue
 from vault.drawdowns import selectors
 from vault.drawdowns.models import (
@@ -74,20 +75,6 @@ NOTIFY_MANAGERS = "vault.drawdowns.tasks.notify_managers_submitted"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _quantity(value, *, field: str = "quantity") -> Decimal:
-    try:
-        quantity = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise InvalidInput("Enter a quantity in kg, e.g. 250.5.", field=field, code="not_a_number") from None
-    if not quantity.is_finite():
-        raise InvalidInput("Enter a quantity in kg, e.g. 250.5.", field=field, code="not_a_number")
-    if quantity <= 0:
-        raise InvalidInput("Quantity must be greater than zero.", field=field, code="quantity_not_positive")
-    if quantity != quantity.quantize(QUANTUM):
-        raise InvalidInput("Quantities have at most 3 decimals (grams).", field=field, code="too_many_decimals")
-    return quantity
 
 
 def _money(amount: Decimal) -> Decimal:
@@ -236,7 +223,7 @@ def drawdown_create(
             field="organization",
             code="not_a_participant",
         )
-    quantity = _quantity(quantity)
+    quantity = parse_quantity(quantity)
     agreement = _locked_agreement(organization_id=by.organization_id, material=material)
     _validate_terms(
         agreement=agreement, quantity=quantity, needed_by=needed_by, priority=priority, replenish_by=replenish_by
@@ -301,7 +288,7 @@ def drawdown_approve(
     request = _lock(request)
     _check_actor(request, by)
     _require(request, Status.APPROVED)
-    quantity = request.quantity if quantity is None else _quantity(quantity)
+    quantity = request.quantity if quantity is None else parse_quantity(quantity)
     if quantity > request.quantity:
         raise InvalidInput(
             f"Approve at most the {request.quantity} kg requested (partial approval is fine).",
@@ -469,7 +456,7 @@ def obligation_replenish(
         raise Conflict(
             f"Obligation {obligation.pk} is already fully replenished.", field="obligation", code="already_replenished"
         )
-    quantity = _quantity(quantity)
+    quantity = parse_quantity(quantity)
     outstanding = obligation.quantity_due - obligation.replenished_quantity
     if quantity > outstanding:
         raise InvalidInput(
@@ -534,7 +521,7 @@ def agreement_create(
         raise InvalidInput(
             f"{organization.code} is not a participant manufacturer.", field="organization", code="not_a_participant"
         )
-    quantity = _quantity(quantity)
+    quantity = parse_quantity(quantity)
     if locked_price is None or locked_price < 0:
         raise InvalidInput("The locked price cannot be negative.", field="locked_price", code="price_negative")
     if replenishment_days is None or replenishment_days < 1:

@@ -21,7 +21,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date as date_type
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from vault.accounts.models import Organization
 from vault.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from vault.core.numbers import MONEY, PRICE, RATE, parse_decimal
 from vault.financing.models import (
     DAYS_IN_YEAR,
     DayCount,
@@ -49,10 +50,6 @@ from vault.ledger.models import Account, JournalEntry
 from vault.ledger.services import Line, account_open, entry_post
 
 CENT = Decimal("0.01")
-RATE_QUANTUM = Decimal("0.000001")
-PRICE_QUANTUM = Decimal("0.0001")
-MONEY_LIMIT = Decimal("1e18")  # numeric(20, 2)
-PRICE_LIMIT = Decimal("1e10")  # numeric(14, 4)
 
 
 class CommitmentExceeded(InvalidInput):
@@ -62,33 +59,16 @@ class CommitmentExceeded(InvalidInput):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _decimal(value, *, field: str, below: Decimal, places: Decimal, what: str) -> Decimal:
-    """A finite decimal under `below` in size with no more decimals than `places`."""
-    if isinstance(value, float):
-        raise InvalidInput("Give amounts as decimal strings, not floats.", field=field, code="float_not_accepted")
-    try:
-        value = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(f"{value!r} is not a number.", field=field, code="not_a_number")
-    if not value.is_finite() or abs(value) >= below:
-        raise InvalidInput(f"{what} must be a number below {below:,}.", field=field, code="number_too_large")
-    if value != value.quantize(places):
-        raise InvalidInput(
-            f"{what} have at most {-places.as_tuple().exponent} decimals.", field=field, code="too_many_decimals"
-        )
-    return value
-
-
 def _money(value, *, field: str = "amount") -> Decimal:
     """A positive USD amount with at most 2 decimals (cents), within numeric(20, 2)."""
-    value = _decimal(value, field=field, below=MONEY_LIMIT, places=CENT, what="Amounts")
+    value = parse_decimal(value, field=field, digits=MONEY, what="Amounts")
     if value <= 0:
         raise InvalidInput("Amount must be greater than zero.", field=field, code="amount_not_positive")
     return value
 
 
 def _rate(value, *, field: str = "interest_rate_pct") -> Decimal:
-    value = _decimal(value, field=field, below=Decimal(100), places=RATE_QUANTUM, what="Rates")
+    value = parse_decimal(value, field=field, digits=RATE, what="Rates")
     if value < 0 or value >= 100:
         raise InvalidInput(
             "The annual rate is a percentage from 0 to under 100.", field=field, code="rate_out_of_range"
@@ -616,7 +596,7 @@ def interest_accrue(*, facility: Facility, through: date_type) -> list[InterestA
 
 
 def _price(value, *, field: str = "usd_per_kg") -> Decimal:
-    value = _decimal(value, field=field, below=PRICE_LIMIT, places=PRICE_QUANTUM, what="Prices")
+    value = parse_decimal(value, field=field, digits=PRICE, what="Prices")
     if value < 0:
         raise InvalidInput("A price is not negative.", field=field, code="price_negative")
     return value

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 
 from django.db import connection, transaction
@@ -31,6 +31,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 
 from vault.core.errors import Conflict, DomainError, InsufficientStock, InvalidInput
+from vault.core.numbers import parse_quantity
 from vault.inventory.models import Lot, Material, Movement, Position, Site, value_at_cost
 from vault.inventory.selectors import site_held
 from vault.inventory.signals import stock_changed
@@ -40,7 +41,6 @@ from vault.ledger.services import Line, entry_post, entry_reverse
 
 QUANTUM = Decimal("0.001")
 QUANTUM_PLACES = 3
-MAX_QUANTITY = Decimal("1e15")  # Quantities are numeric(18, 3).
 
 
 def code_unchanged(*, instance: Material | Site, code: str) -> None:
@@ -176,23 +176,6 @@ class _Change:
     lot: Lot
     delta: Decimal  # on-hand change, signed
     reserved_delta: Decimal = Decimal("0")
-
-
-def _check_quantity(quantity: Decimal, *, allow_negative: bool = False) -> Decimal:
-    try:
-        if not isinstance(quantity, Decimal):
-            quantity = Decimal(str(quantity))
-        if not quantity.is_finite() or abs(quantity) >= MAX_QUANTITY:
-            raise InvalidInput("Quantity must be a number below 10^15 kg.", field="quantity", code="number_too_large")
-        if quantity != quantity.quantize(QUANTUM):
-            raise InvalidInput(
-                "Quantities have at most 3 decimals (grams).", field="quantity", code="too_many_decimals"
-            )
-    except InvalidOperation:
-        raise InvalidInput("Quantity must be a number.", field="quantity", code="not_a_number") from None
-    if quantity == 0 or (quantity < 0 and not allow_negative):
-        raise InvalidInput("Quantity must be greater than zero.", field="quantity", code="quantity_not_positive")
-    return quantity
 
 
 def _plus(field: str, delta: Decimal):
@@ -494,7 +477,7 @@ def movement_receipt(
 ) -> Movement:
     """Receive material into a lot (Dr inventory at the lot's unit cost / Cr `contra_account`,
     cash by default). Refused beyond the site's capacity."""
-    quantity = _check_quantity(quantity)
+    quantity = parse_quantity(quantity)
     lot = _locked(lot)[lot.pk]
     _check_capacity(lot.site, quantity)
     after = _apply([_Change(lot, quantity)])
@@ -514,7 +497,7 @@ def movement_receipt(
 @transaction.atomic
 def movement_adjust(*, lot: Lot, quantity: Decimal, by, reason: str, reference: str = "") -> Movement:
     """Correct a lot after a count or an assay by a signed quantity; a reason is required."""
-    quantity = _check_quantity(quantity, allow_negative=True)
+    quantity = parse_quantity(quantity, allow_negative=True)
     if not reason.strip():
         raise InvalidInput("An adjustment needs a reason (count, assay...).", field="reason", code="reason_required")
     lot = _locked(lot)[lot.pk]
@@ -536,7 +519,7 @@ def movement_adjust(*, lot: Lot, quantity: Decimal, by, reason: str, reference: 
 @transaction.atomic
 def movement_write_off(*, lot: Lot, quantity: Decimal, by, reason: str, reference: str = "") -> Movement:
     """Write material off (lost, damaged beyond use); a reason is required."""
-    quantity = _check_quantity(quantity)
+    quantity = parse_quantity(quantity)
     if not reason.strip():
         raise InvalidInput("A write-off needs a reason.", field="reason", code="reason_required")
     lot = _locked(lot)[lot.pk]
@@ -560,7 +543,7 @@ def movement_release(
 ) -> Movement:
     """Issue material out of the stockpile. Only from an available lot; unless
     `from_reserved` (a drawdown fulfilling its own reservation), reserved stock is untouched."""
-    quantity = _check_quantity(quantity)
+    quantity = parse_quantity(quantity)
     lot = _locked(lot)[lot.pk]
     if not lot.is_available:
         raise Conflict(
@@ -618,7 +601,7 @@ def movement_transfer(
 ) -> Movement:
     """Move quantity from a lot to the lot of the same origin at `to_site` (created on first
     transfer). Returns the outbound leg; `counterpart` is the inbound leg."""
-    quantity = _check_quantity(quantity)
+    quantity = parse_quantity(quantity)
     if to_site.pk == lot.site_id:
         raise InvalidInput("A transfer goes to another site.", field="to_site", code="transfer_same_site")
     destination = _transfer_destination(lot, to_site)
@@ -713,7 +696,7 @@ def movement_reverse(*, movement: Movement, by, reason: str) -> Movement:
 @transaction.atomic
 def lot_reserve(*, lot: Lot, quantity: Decimal) -> Lot:
     """Reserve free stock of an available lot. Raises InsufficientStock (409) when short."""
-    quantity = _check_quantity(quantity)
+    quantity = parse_quantity(quantity)
     lot = _locked(lot)[lot.pk]
     if not lot.is_available:
         raise Conflict(
@@ -728,7 +711,7 @@ def lot_reserve(*, lot: Lot, quantity: Decimal) -> Lot:
 @transaction.atomic
 def lot_unreserve(*, lot: Lot, quantity: Decimal) -> Lot:
     """Give back reserved stock (a cancelled or reduced drawdown)."""
-    quantity = _check_quantity(quantity)
+    quantity = parse_quantity(quantity)
     lot = _locked(lot)[lot.pk]
     _apply([_Change(lot, Decimal("0"), -quantity)])
     return lot
