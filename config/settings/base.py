@@ -44,6 +44,12 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "axes",
+    # The staff's second factor (docs/security.md): TOTP devices, backup codes, two_factor's
+    # login and enrolment wizards. No phone, e-mail, YubiKey or WebAuthn plugin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "two_factor",
     "django_prometheus",
     "django_structlog",
     "csp",
@@ -70,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -99,6 +107,13 @@ AXES_VERBOSE = False
 # One rule (vault.core.throttles.client_ip) for the login throttle, lockouts and the request log.
 VAULT_TRUSTED_PROXY_COUNT = int(os.environ.get("VAULT_TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "vault.core.throttles.client_ip"
+
+# The staff's second factor (docs/security.md, "Second factor for staff"): django-otp's devices.
+TWO_FACTOR_PATCH_ADMIN = False  # two_factor's patch would send the admin login to LOGIN_URL: itself
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # django-otp's own admin screens: no keys, no QR codes
+# A failed code locks the device for 1, 2, 4, 8... seconds (django-otp's throttle, per device).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -359,6 +359,11 @@ ADMIN_MODELS = {
     "django_celery_beat.intervalschedule": owned("interval", MANAGER),
     "accounts.organization": AdminModel("org_a", versioned=True),  # superusers only
     "accounts.user": AdminModel("maker_a", versioned=True),
+    # The second factor: who enrolled, never a secret; nothing added or edited here, and the reset
+    # (a delete) is a superuser's. Events are append-only.
+    "accounts.secondfactorevent": AdminModel("second_factor_event"),
+    "otp_totp.totpdevice": AdminModel("totp_device"),
+    "otp_static.staticdevice": AdminModel("static_device"),
     "ledger.journalentry": AdminModel("journal_entry"),  # posted by the services, never edited
     "ledger.account": AdminModel("account"),
     "ledger.downloadrecord": AdminModel("download_record"),  # append-only: written by the downloads
