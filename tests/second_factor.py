@@ -1,4 +1,5 @@
-"""The staff's second factor in tests: devices, their codes, verified sessions."""
+"""The admin login as the browser posts it (two_factor's wizard: the password step, then the
+code step), and the staff's second factor in tests: devices, their codes, verified sessions."""
 
 from __future__ import annotations
 
@@ -6,6 +7,33 @@ from django.conf import settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.e2e.helpers import PASSWORD
+
+LOGIN_URL = "/admin/login/"
+CURRENT_STEP = "admin_login_view-current_step"  # the wizard's management form (its class's name)
+
+
+def admin_login_post(client, username: str, password: str = PASSWORD, *, next_url: str | None = None):
+    """The password step of the admin login (Django's admin form, prefixed `auth-`)."""
+    data = {CURRENT_STEP: "auth", "auth-username": username, "auth-password": password}
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post(LOGIN_URL, data)
+
+
+def admin_code_post(client, code: str, *, step: str = "token", next_url: str | None = None):
+    """The code step: `token` (the authenticator app) or `backup` (a backup code). The page
+    carries `next` from the password step in a hidden field."""
+    data = {CURRENT_STEP: step, f"{step}-otp_token": code}
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post(LOGIN_URL, data)
+
+
+def admin_goto_step(client, step: str):
+    """The wizard's buttons: "Use a backup code" (`backup`), "Start again" (`auth`)."""
+    return client.post(LOGIN_URL, {CURRENT_STEP: "token", "wizard_goto_step": step})
 
 
 def totp_device(user, **fields) -> TOTPDevice:

@@ -30,7 +30,9 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Vault's site (vault.accounts.admin_site): the login asks staff for a
+    # second factor.
+    "vault.accounts.admin_site.VaultAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -108,8 +110,15 @@ AXES_VERBOSE = False
 VAULT_TRUSTED_PROXY_COUNT = int(os.environ.get("VAULT_TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "vault.core.throttles.client_ip"
 
-# The staff's second factor (docs/security.md, "Second factor for staff"): django-otp's devices.
-TWO_FACTOR_PATCH_ADMIN = False  # two_factor's patch would send the admin login to LOGIN_URL: itself
+# The staff's second factor (docs/security.md, "Second factor for staff"). On: every staff user
+# passes a TOTP code (or a backup code) at the admin login, and one without a device enrols
+# before any admin page. Off (local, test): a staff user who enrolled is asked for a code all
+# the same; one who did not signs in with the password.
+VAULT_STAFF_OTP_REQUIRED = env_bool("VAULT_STAFF_OTP_REQUIRED", False)
+# The name authenticator apps show beside the username (tell staging from production).
+VAULT_OTP_ISSUER = os.environ.get("VAULT_OTP_ISSUER", "Project Vault")
+TWO_FACTOR_PATCH_ADMIN = False  # Vault's admin site has its own login (vault.accounts.admin_site)
+TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code; then the password again
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # django-otp's own admin screens: no keys, no QR codes
 # A failed code locks the device for 1, 2, 4, 8... seconds (django-otp's throttle, per device).
 OTP_TOTP_THROTTLE_FACTOR = 1
@@ -259,7 +268,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "vault.accounts.authentication.SessionAuthentication",  # the second factor, as the admin
     ],
     "DEFAULT_PERMISSION_CLASSES": ["vault.accounts.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -1,6 +1,6 @@
 """Recovery and oversight of the staff's second factor: the services (enrolment, backup codes,
 reset, refused codes), their event rows, the admin's narrowed device pages (no secret shown to
-anyone, the reset a superuser's delete) and the break-glass command."""
+anyone, the reset a superuser's delete), the break-glass command and the deploy check."""
 
 from binascii import unhexlify
 from io import StringIO
@@ -15,8 +15,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from tests.clock import TEST_TODAY, travel_to
+from tests.core.test_settings import _manage
 from tests.factories import UserFactory
-from tests.second_factor import code_for, totp_device
+from tests.second_factor import admin_login_post, code_for, totp_device, verified_session
+from vault.accounts.checks import second_factor_check
 from vault.accounts.errors import (
     SecondFactorAlreadyEnrolled,
     SecondFactorCodeInvalid,
@@ -142,6 +144,29 @@ def test_events_are_append_only_in_the_database(manager):
 # --- the reset: a superuser, in the admin ---------------------------------------------------------
 
 
+def test_a_superusers_delete_in_the_admin_is_the_reset(required_setting, manager, superuser, frozen):
+    device = totp_device(manager)
+    backup_codes_regenerate(user=manager)
+    user_browser = Client()
+    verified_session(user_browser, manager, device)
+    assert user_browser.get("/admin/").status_code == 200
+
+    root = Client()
+    verified_session(root, superuser, totp_device(superuser))
+    url = f"/admin/otp_totp/totpdevice/{device.pk}/delete/"
+    assert root.get(url).status_code == 200
+    assert root.post(url, {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(user=manager).exists()
+    assert not StaticDevice.objects.filter(user=manager).exists()
+    event = SecondFactorEvent.objects.get(kind="reset")
+    assert (event.user, event.by, event.ip_address) == (manager, superuser, "127.0.0.1")
+
+    # The session verified by the deleted app is verified no more; the password leads to enrolment.
+    assert user_browser.get("/admin/")["Location"].startswith("/admin/login/")
+    again = admin_login_post(Client(), manager.username)
+    assert again["Location"] == "/admin/two-factor/setup/"
+
+
 def test_the_bulk_delete_resets_each_user(manager, finance, superuser, frozen):
     devices = [totp_device(manager), totp_device(finance)]
     root = Client()
@@ -153,6 +178,11 @@ def test_the_bulk_delete_resets_each_user(manager, finance, superuser, frozen):
         manager.username,
         finance.username,
     }
+
+
+@pytest.fixture
+def required_setting(settings):
+    settings.VAULT_STAFF_OTP_REQUIRED = True
 
 
 def test_no_staff_role_resets_nor_sees_a_secret(manager, finance, auditor, frozen):
@@ -188,7 +218,17 @@ def test_no_staff_role_resets_nor_sees_a_secret(manager, finance, auditor, froze
     assert browser.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code in (302, 404)
 
 
-# --- break-glass ------------------------------------------------------------------------------------
+def test_the_second_factor_page_shows_counts_and_events_never_codes(client, manager, frozen):
+    enrolment = enrolled(manager)
+    verified_session(client, manager, enrolment.device)
+    page = client.get("/admin/two-factor/").content.decode()
+    assert '<strong id="backup-codes-left">10</strong>' in page
+    assert "Enrolled an authenticator app" in page
+    assert not any(code in page for code in enrolment.backup_codes)
+    assert 'href="/admin/two-factor/"' in client.get("/admin/").content.decode()  # "Second factor" in the user links
+
+
+# --- break-glass, and the deploy check ----------------------------------------------------------
 
 
 def test_the_command_resets_for_a_named_superuser(manager, finance, superuser, frozen):
@@ -205,6 +245,36 @@ def test_the_command_resets_for_a_named_superuser(manager, finance, superuser, f
     out = StringIO()
     call_command("second_factor_reset", manager.username, "--by", superuser.username, stdout=out)
     assert "nothing to reset" in out.getvalue()
+
+
+def test_the_deploy_check_reports_the_setting_off(settings):
+    settings.VAULT_STAFF_OTP_REQUIRED = False
+    assert [w.id for w in second_factor_check(None)] == ["vault.W001"]
+    settings.VAULT_STAFF_OTP_REQUIRED = True
+    assert second_factor_check(None) == []
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "k7Qp2vXz9LmN4bRt8WcY1sDf6GhJ3kUe5AoPi0ZxCvBnM2qWeRtYuIoPaSdFgHjK",
+}
+READ = "from django.conf import settings; print(settings.VAULT_STAFF_OTP_REQUIRED)"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [(PRODUCTION, "True"), ({**PRODUCTION, "VAULT_STAFF_OTP_REQUIRED": "0"}, "False"), ({}, "False")],
+    ids=["production", "production-switched-off", "local"],
+)
+def test_on_in_production_off_in_local(env, expected):
+    result = _manage("shell", "-c", READ, **{"DJANGO_SETTINGS_MODULE": "config.settings.local", **env})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_check_deploy_warns_when_production_switches_it_off():
+    result = _manage("check", "--deploy", **PRODUCTION, VAULT_STAFF_OTP_REQUIRED="off")
+    assert "vault.W001" in result.stderr + result.stdout
 
 
 def test_a_code_for_a_device_is_what_its_app_shows(manager, frozen):

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from tests.factories import UserFactory
+from tests.second_factor import admin_login_post
 
 URL = "/api/v1/auth/token/"
 
@@ -68,6 +69,6 @@ def test_token_endpoint_is_throttled(client, alice, settings):
 
 
 def test_session_login_to_admin(client, alice):
-    response = client.post("/admin/login/?next=/admin/", {"username": "alice", "password": "correct-horse-9"})
+    response = admin_login_post(client, "alice", "correct-horse-9", next_url="/admin/")
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
