@@ -280,3 +280,13 @@ def test_check_deploy_warns_when_production_switches_it_off():
 def test_a_code_for_a_device_is_what_its_app_shows(manager, frozen):
     device = totp_device(manager)
     assert device.verify_token(code_for(device))
+
+
+def test_the_demo_banner_says_how_staff_log_in(settings):
+    from vault.accounts.management.commands.demo_banner import Command
+
+    settings.VAULT_STAFF_OTP_REQUIRED = False
+    line = Command._second_factor_line("http://127.0.0.1:8000")
+    assert "optional" in line and "http://127.0.0.1:8000/admin/two-factor/" in line
+    settings.VAULT_STAFF_OTP_REQUIRED = True
+    assert "a code from an authenticator app" in Command._second_factor_line("http://127.0.0.1:8000")
