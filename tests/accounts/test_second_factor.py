@@ -9,7 +9,9 @@ from base64 import b32decode
 from binascii import hexlify
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
@@ -156,6 +158,18 @@ def test_a_code_must_come_soon_after_the_password(required, client, manager, fro
     late = admin_code_post(client, code_for(device))
     assert late.status_code == 200 and not logged_in(client)
     assert 'name="auth-username"' in late.content.decode()
+
+
+def test_showing_the_login_page_stores_nothing(required, client, manager):
+    """As Django's own login page: a visit writes no session row and sets no cookie (but the
+    CSRF one); the wizard's state enters the session with the password."""
+    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/admin/login/?next=/admin/inventory/lot/").status_code == 200
+    assert not Session.objects.exists()
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
+    totp_device(manager)
+    admin_login_post(client, manager.username)
+    assert Session.objects.count() == 1 and not logged_in(client)
 
 
 def test_the_password_step_is_djangos_admin_form(required, client, maker_a, manager):

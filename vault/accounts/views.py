@@ -22,10 +22,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
+from formtools.wizard.storage.base import BaseStorage
 from two_factor.utils import get_otpauth_url
 from two_factor.views import LoginView as TwoFactorLoginView
 from two_factor.views import QRGeneratorView
 from two_factor.views import SetupView as TwoFactorSetupView
+from two_factor.views.utils import LoginStorage as TwoFactorLoginStorage
 
 from vault.accounts.forms import AdminBackupCodeForm, AdminTokenForm, EnrolCodeForm, StaffPasswordResetForm
 from vault.accounts.permissions import second_factor_required
@@ -113,6 +115,31 @@ def staff_required(view):
     return wrapped
 
 
+class LoginStorage(TwoFactorLoginStorage):
+    """two_factor's wizard storage, except that a GET without a wizard in the session keeps the
+    (empty) state in memory: showing the password step writes no session row and sets no
+    cookie, as Django's own login page, so anonymous visits cost the database nothing. From the
+    first POST on, the state is in the session as usual."""
+
+    def __init__(self, prefix, request=None, file_storage=None):
+        BaseStorage.__init__(self, prefix, request, file_storage)  # not SessionStorage's: it writes
+        self._memory = None
+        self._in_memory = request.method in ("GET", "HEAD") and self.prefix not in request.session
+        if self.prefix not in request.session:
+            self.init_data()
+
+    def _get_data(self):
+        return self._memory if self._in_memory else super()._get_data()
+
+    def _set_data(self, value):
+        if self._in_memory:
+            self._memory = value
+        else:
+            super()._set_data(value)
+
+    data = property(_get_data, _set_data)
+
+
 class AdminLoginView(TwoFactorLoginView):
     """two_factor's login wizard with Django's admin form at the first step (staff only; axes
     counts its failures: AuthenticationForm calls authenticate(request=...)), then the code step
@@ -120,6 +147,7 @@ class AdminLoginView(TwoFactorLoginView):
     session is stamped once (vault.core.sessions) and its key changes then."""
 
     template_name = "two_factor/core/login.html"
+    storage_name = "vault.accounts.views.LoginStorage"
     form_list = (
         (TwoFactorLoginView.AUTH_STEP, AdminAuthenticationForm),
         (TwoFactorLoginView.TOKEN_STEP, AdminTokenForm),
