@@ -49,8 +49,8 @@ INSTALLED_APPS = [
     # The staff's second factor (docs/security.md): TOTP devices, backup codes, two_factor's
     # login and enrolment wizards. No phone, e-mail, YubiKey or WebAuthn plugin.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "vault.accounts.admin_site.TOTPConfig",  # django_otp.plugins.otp_totp, named for the admin
+    "vault.accounts.admin_site.StaticConfig",  # django_otp.plugins.otp_static
     "two_factor",
     "django_prometheus",
     "django_structlog",

@@ -11,6 +11,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django_otp.plugins.otp_static.apps import DefaultConfig as OTPStaticConfig
+from django_otp.plugins.otp_totp.apps import DefaultConfig as OTPTOTPConfig
 
 
 class VaultAdminConfig(AdminConfig):
@@ -18,6 +20,18 @@ class VaultAdminConfig(AdminConfig):
     replace the default site; every `@admin.register` goes to it)."""
 
     default_site = "vault.accounts.admin_site.VaultAdminSite"
+
+
+class TOTPConfig(OTPTOTPConfig):
+    """django-otp's TOTP devices, under a name the admin's readers understand ("Otp_Totp")."""
+
+    verbose_name = "Second factor: authenticator apps"
+
+
+class StaticConfig(OTPStaticConfig):
+    """django-otp's static devices: the backup codes."""
+
+    verbose_name = "Second factor: backup codes"
 
 
 class VaultAdminSite(AdminSite):

@@ -21,6 +21,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import TemplateView
 from formtools.wizard.storage.base import BaseStorage
 from two_factor.utils import get_otpauth_url
@@ -194,7 +195,7 @@ class AdminLoginView(TwoFactorLoginView):
         return redirect("two_factor:setup")
 
 
-@method_decorator([never_cache, staff_required], name="dispatch")
+@method_decorator([never_cache, sensitive_post_parameters(), staff_required], name="dispatch")
 class EnrolView(TwoFactorSetupView):
     """Enrolment of an authenticator app: one step (QR code and secret, then a code), for a staff
     user who has none (one who has is sent to the second-factor page). Done: the device and ten
