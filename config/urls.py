@@ -29,8 +29,22 @@ admin_password_reset = [
     path("reset/done/", accounts_views.AdminPasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]
 
+# The staff's second factor (docs/security.md, "Second factor for staff"): the user's page and
+# new backup codes (admin pages), enrolment and its QR code (before the second factor: staff who
+# passed the password). two_factor's views reverse its namespace; before the admin's catch-all.
+second_factor = (
+    [
+        path("", admin.site.admin_view(accounts_views.SecondFactorView.as_view()), name="profile"),
+        path("setup/", accounts_views.EnrolView.as_view(), name="setup"),
+        path("qrcode/", accounts_views.EnrolQRCodeView.as_view(), name="qr"),
+        path("backup-codes/", admin.site.admin_view(accounts_views.BackupCodesView.as_view()), name="backup_tokens"),
+    ],
+    "two_factor",
+)
+
 urlpatterns = [
     path("admin/", include(admin_password_reset)),
+    path("admin/two-factor/", include(second_factor)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Public or behind a login: VAULT_API_DOCS_PUBLIC (vault/core/api_docs.py).

@@ -47,7 +47,9 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Vault's site (vault.accounts.admin_site): the login asks staff for a
+    # second factor.
+    "vault.accounts.admin_site.VaultAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,6 +63,12 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "axes",
+    # The staff's second factor (docs/security.md): TOTP devices, backup codes, two_factor's
+    # login and enrolment wizards. No phone, e-mail, YubiKey or WebAuthn plugin.
+    "django_otp",
+    "vault.accounts.admin_site.TOTPConfig",  # django_otp.plugins.otp_totp, named for the admin
+    "vault.accounts.admin_site.StaticConfig",  # django_otp.plugins.otp_static
+    "two_factor",
     "django_prometheus",
     "django_structlog",
     "csp",
@@ -87,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -116,6 +126,20 @@ AXES_VERBOSE = False
 # One rule (vault.core.throttles.client_ip) for the login throttle, lockouts and the request log.
 VAULT_TRUSTED_PROXY_COUNT = int(os.environ.get("VAULT_TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "vault.core.throttles.client_ip"
+
+# The staff's second factor (docs/security.md, "Second factor for staff"). On: every staff user
+# passes a TOTP code (or a backup code) at the admin login, and one without a device enrols
+# before any admin page. Off (local, test): a staff user who enrolled is asked for a code all
+# the same; one who did not signs in with the password.
+VAULT_STAFF_OTP_REQUIRED = env_bool("VAULT_STAFF_OTP_REQUIRED", False)
+# The name authenticator apps show beside the username (tell staging from production).
+VAULT_OTP_ISSUER = os.environ.get("VAULT_OTP_ISSUER", "Project Vault")
+TWO_FACTOR_PATCH_ADMIN = False  # Vault's admin site has its own login (vault.accounts.admin_site)
+TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code; then the password again
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # django-otp's own admin screens: no keys, no QR codes
+# A failed code locks the device for 1, 2, 4, 8... seconds (django-otp's throttle, per device).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -263,7 +287,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "vault.accounts.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "vault.accounts.authentication.SessionAuthentication",  # the second factor, as the admin
     ],
     "DEFAULT_PERMISSION_CLASSES": ["vault.accounts.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -26,6 +26,8 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# Every staff user passes a second factor to use the admin (enrolment at the first login).
+VAULT_STAFF_OTP_REQUIRED = env_bool("VAULT_STAFF_OTP_REQUIRED", True)
 # The OpenAPI schema and Swagger UI only for logged-in users (token or session).
 VAULT_API_DOCS_PUBLIC = env_bool("VAULT_API_DOCS_PUBLIC", False)
 

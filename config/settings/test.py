@@ -21,3 +21,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Login lockouts are switched on by the tests that check them.
 AXES_ENABLED = False
+# The staff's second factor is switched on by the tests that check it (tests/accounts/test_second_factor.py).
+VAULT_STAFF_OTP_REQUIRED = False

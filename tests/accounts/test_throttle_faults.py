@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.hardening.processes import Redis, free_port
+from tests.second_factor import admin_login_post
 from vault.core import throttles
 
 TOKEN_URL = "/api/v1/auth/token/"
@@ -127,7 +128,7 @@ def test_admin_and_portal_logins_work_with_redis_down(alice, maker_a, cache_redi
     maker_a.set_password("maker-pass-w0rd")
     maker_a.save(update_fields=["password"])
     cache_redis.kill()
-    admin = client.post("/admin/login/", {"username": "alice", "password": "right-pass-w0rd"})
+    admin = admin_login_post(client, "alice", "right-pass-w0rd")
     assert admin.status_code == 302
     assert client.session["_auth_user_id"] == str(alice.pk)
     client.logout()

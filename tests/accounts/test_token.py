@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from config.settings import base
 from tests.factories import UserFactory, api_token
+from tests.second_factor import admin_login_post
 from vault.accounts.errors import InvalidCredentials
 from vault.accounts.services import token_create
 
@@ -187,7 +188,7 @@ def test_token_endpoint_is_throttled(client, alice):
 
 
 def test_session_login_to_admin(client, alice):
-    response = client.post("/admin/login/?next=/admin/", {"username": "alice", "password": PASSWORD})
+    response = admin_login_post(client, "alice", PASSWORD, next_url="/admin/")
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
 

@@ -73,3 +73,31 @@ def test_swagger_init_script_is_a_static_response(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in response.content.decode()
+
+
+def assert_no_inline_code(html: str, where: str) -> None:
+    assert " style=" not in html, where
+    assert "<style" not in html, where
+    assert " onclick=" not in html and " onload=" not in html and " onsubmit=" not in html, where
+    for chunk in html.split("<script")[1:]:
+        tag = chunk.split(">", 1)[0]
+        assert "src=" in tag or 'type="application/json"' in tag, (where, tag)
+
+
+def test_the_second_factor_pages_have_no_inline_code(client, manager, finance, settings):
+    """two_factor's own templates load Bootstrap from a CDN and use inline handlers; Vault's
+    (templates/two_factor/) are the admin's: the code step, enrolment, backup codes, the user's page."""
+    from tests.second_factor import admin_login_post, totp_device
+
+    settings.VAULT_STAFF_OTP_REQUIRED = True
+    totp_device(manager)
+    pages = {"code step": admin_login_post(client, manager.username)}
+    enrolling = type(client)()
+    admin_login_post(enrolling, finance.username)
+    pages["enrolment"] = enrolling.get("/admin/two-factor/setup/")
+    settings.VAULT_STAFF_OTP_REQUIRED = False
+    pages["second factor"] = enrolling.get("/admin/two-factor/")
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        assert directives(response) == EXPECTED, where
+        assert_no_inline_code(response.content.decode(), where)

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import path
 
 from tests.hardening.processes import Process, children, free_port, wait_for
+from tests.second_factor import admin_login_post
 from vault.core.middleware import LimitedInput, RequestBodyTooLarge
 from vault.core.parsers import json_depth
 
@@ -158,7 +159,7 @@ def test_admin_and_portal_forms_post_as_before(db, client, manager):
     manager.set_password("a long enough password")
     manager.is_staff = True
     manager.save()
-    response = client.post("/admin/login/", {"username": "manager1", "password": "a long enough password"})
+    response = admin_login_post(client, "manager1", "a long enough password")
     assert response.status_code == 302
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from tests.clock import TEST_TODAY, travel_to
 from tests.e2e.helpers import PASSWORD
+from tests.second_factor import admin_login_post
 from vault.core.sessions import LOGIN_AT
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def test_default_is_ten_hours():
 
 
 def admin_login(client, user):
-    response = client.post("/admin/login/", {"username": user.username, "password": PASSWORD})
+    response = admin_login_post(client, user.username, PASSWORD)
     assert response.status_code == 302
     return response
 

@@ -143,3 +143,37 @@ def test_request_form_works_with_the_keyboard_alone(new_page, maker_a, portal_wo
     assert (created.quantity, created.needed_by, created.replenish_by) == (Decimal("42.5"), needed_by, replenish_by)
     assert (created.priority, created.status) == ("defense-rated", "submitted")
     assert created.justification == "Typed without a mouse"
+
+
+def test_the_second_factor_pages_have_no_violations(new_page, manager, finance, settings):
+    """The admin login's code step, enrolment (QR code, secret, code) and the backup codes."""
+    from base64 import b32decode
+
+    from django_otp.oath import totp
+
+    from tests.second_factor import totp_device
+
+    settings.VAULT_STAFF_OTP_REQUIRED = True
+    totp_device(manager)
+    page = new_page()
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(manager.username)
+    page.get_by_label("Password").fill("pass-w0rd!")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code from your authenticator app").wait_for()
+    assert_accessible(page, "admin login, code step")
+
+    page = new_page()
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(finance.username)
+    page.get_by_label("Password").fill("pass-w0rd!")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/two-factor/setup/")
+    assert_accessible(page, "enrolment")
+    secret = page.locator("#otp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code from your authenticator app").fill(f"{totp(b32decode(secret)):06d}")
+    page.get_by_role("button", name="Confirm").click()
+    page.locator("#backup-codes").wait_for()
+    assert_accessible(page, "backup codes")
+    page.goto("/admin/two-factor/")
+    assert_accessible(page, "second factor page")

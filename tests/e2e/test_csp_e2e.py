@@ -53,7 +53,12 @@ def test_admin_pages_run_without_violations(new_page, manager, finance, lot, mat
     assert 0.1 < fill.bounding_box()["width"] / bar.bounding_box()["width"] < 0.2
     assert violations(page, console) == []
 
-    for path in ["/admin/inventory/lot/", f"/admin/inventory/lot/{lot.pk}/change/", "/admin/ledger/journalentry/"]:
+    for path in [
+        "/admin/inventory/lot/",
+        f"/admin/inventory/lot/{lot.pk}/change/",
+        "/admin/ledger/journalentry/",
+        "/admin/two-factor/",  # the second factor's pages: tests/e2e/test_second_factor_e2e.py
+    ]:
         page.goto(path)
         assert violations(page, console) == [], path
     # The admin's own scripts run: nav_sidebar.js folds the sidebar away.

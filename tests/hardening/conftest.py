@@ -20,11 +20,13 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import LotFactory, MaterialFactory
+from tests.factories import LotFactory, MaterialFactory, UserFactory
 from tests.financing.factories import disbursed_tranche, make_facility
 from vault.accounts.models import ApiToken
-from vault.accounts.services import roles_sync, token_create
+from vault.accounts.services import backup_codes_regenerate, roles_sync, second_factor_code_refused, token_create
 from vault.coverage import services as coverage
 from vault.coverage.models import Alert, CoverageSnapshot
 from vault.drawdowns import services as drawdowns
@@ -137,6 +139,11 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
     )
     run = coverage.coverage_check()
 
+    # A staff user of no role column with an authenticator app and backup codes.
+    enrolled = UserFactory(username="enrolled", role="finance")
+    totp_device = TOTPDevice.objects.create(user=enrolled, name="default", confirmed=True)
+    backup_codes_regenerate(user=enrolled)
+
     interval = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.DAYS)
     access = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "maker_a", "http_accept": "*/*"}
     objects = {
@@ -184,6 +191,9 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
         "access_log": AccessLog.objects.create(**access),
         "access_failure": AccessFailureLog.objects.create(**access),
         "download_record": download_record(by=auditor, what="journal", query={}, format="csv", via="api"),
+        "totp_device": totp_device,
+        "static_device": StaticDevice.objects.get(user=enrolled),
+        "second_factor_event": second_factor_code_refused(user=enrolled, ip="127.0.0.1"),
     }
     params = {name: str(obj.pk) for name, obj in objects.items()}
     params.update(

@@ -7,6 +7,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tests.second_factor import admin_login_post
 
 TOKEN_URL = "/api/v1/auth/token/"
 
@@ -38,8 +39,8 @@ def test_wrong_password_and_unknown_user_look_the_same(alice):
 
 
 def test_admin_login_errors_do_not_reveal_users(client, alice):
-    wrong = client.post("/admin/login/", {"username": "alice", "password": "nope"})
-    unknown = client.post("/admin/login/", {"username": "nobody-here", "password": "nope"})
+    wrong = admin_login_post(client, "alice", "nope")
+    unknown = admin_login_post(client, "nobody-here", "nope")
     assert wrong.status_code == unknown.status_code == 200
     assert b"Please enter the correct username and password" in wrong.content
     strip = lambda body: body.replace(b"alice", b"X").replace(b"nobody-here", b"X")  # noqa: E731
@@ -49,13 +50,13 @@ def test_admin_login_errors_do_not_reveal_users(client, alice):
 @override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=3)
 def test_admin_login_locks_out_after_repeated_failures(client, alice):
     for _ in range(3):
-        client.post("/admin/login/", {"username": "alice", "password": "nope"})
-    locked = client.post("/admin/login/", {"username": "alice", "password": "right-pass-w0rd"})
+        admin_login_post(client, "alice", "nope")
+    locked = admin_login_post(client, "alice", "right-pass-w0rd")
     assert locked.status_code in (403, 429)
     assert "_auth_user_id" not in client.session
     # Another user from the same address is not locked out by alice's failures.
     UserFactory(username="bob", role="auditor", password="bob-pass-w0rd")
-    assert client.post("/admin/login/", {"username": "bob", "password": "bob-pass-w0rd"}).status_code == 302
+    assert admin_login_post(client, "bob", "bob-pass-w0rd").status_code == 302
 
 
 @override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=3)

@@ -28,10 +28,13 @@ from dataclasses import dataclass, field, replace
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
@@ -53,6 +56,7 @@ QUERY = "query"  # a POST that only computes: answered (200, or 400 about the bo
 LOGIN = "login"  # a redirect to the login page of the area (admin or portal), nothing written
 NOOP = "noop"  # the admin changelist ignores an action the role may not run (200 or back to the list)
 DOWNLOAD = "download"  # a file served (200) that writes exactly one row: its DownloadRecord
+WIZARD = "wizard"  # a page (200) of two_factor's wizards: it keeps its step in the session, its only write
 
 AUTHORIZED = {200, 201, 204, 302, 400, 409}
 REFUSED = {401, 403, 404, 405}
@@ -79,6 +83,7 @@ MANAGER_POST = (LOGIN, LOGIN, LOGIN, W, 403, 403)
 FINANCE_PAGE = (LOGIN, LOGIN, LOGIN, 403, 200, 403)
 FINANCE_POST = (LOGIN, LOGIN, LOGIN, 403, W, 403)
 NOBODY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 403)
+STAFF_POST = (LOGIN, LOGIN, LOGIN, W, W, W)
 STAFF_DOWNLOAD_PAGE = (LOGIN, LOGIN, LOGIN, DOWNLOAD, DOWNLOAD, DOWNLOAD)
 
 PORTAL_PAGE = (LOGIN, 200, 200, 403, 403, 403)
@@ -250,12 +255,36 @@ OTHER_ROWS = [
     page("portal/requests/<int:pk>/submit/", "/portal/requests/{draft_a}/submit/", (405,) * 6, PORTAL_OWN_A_POST),
     # the admin site
     page("admin/", "/admin/", STAFF_PAGE),
-    page("admin/login/", "/admin/login/", (200, 200, 200, 302, 302, 302), (200,) * 6),
+    # two_factor's login wizard: showing its first step writes nothing; posting it (a wrong password
+    # here) keeps the wizard's state in the session. Staff with a session go on to the dashboard.
+    Row(
+        "admin/login/",
+        "/admin/login/",
+        (200, 200, 200, 302, 302, 302),
+        (200,) * 6,
+        POST,
+        {"admin_login_view-current_step": "auth", "auth-username": "nobody", "auth-password": "wrong-password"},
+    ),
     page("admin/logout/", "/admin/logout/", (302, 302, 302, 405, 405, 405), (302, 302, 302, 200, 200, 200)),
     page("admin/password_change/", "/admin/password_change/", STAFF_PAGE, (LOGIN, LOGIN, LOGIN, W, W, W)),
     page("admin/password_change/done/", "/admin/password_change/done/", STAFF_PAGE),
     page("admin/autocomplete/", "/admin/autocomplete/", NOBODY_PAGE),  # no admin declares autocomplete fields
     page("admin/jsi18n/", "/admin/jsi18n/", STAFF_PAGE),
+    # The staff's second factor (tests/accounts/test_second_factor.py with it required). Here, off:
+    # the staff roles have no authenticator app. Enrolment opens to them (its POST without the
+    # wizard's form: 400); its QR code exists only while the enrolment page holds a secret; new
+    # backup codes need a session verified by an app (the others go to the second-factor page).
+    page("admin/two-factor/", "/admin/two-factor/", STAFF_PAGE),
+    page(
+        "admin/two-factor/setup/", "/admin/two-factor/setup/", (LOGIN, LOGIN, LOGIN, WIZARD, WIZARD, WIZARD), STAFF_POST
+    ),
+    page("admin/two-factor/qrcode/", "/admin/two-factor/qrcode/", (LOGIN, LOGIN, LOGIN, 404, 404, 404)),
+    page(
+        "admin/two-factor/backup-codes/",
+        "/admin/two-factor/backup-codes/",
+        (LOGIN, LOGIN, LOGIN, 302, 302, 302),
+        (LOGIN, LOGIN, LOGIN, 302, 302, 302),
+    ),
     page(  # no model has a public page to view on site
         "admin/r/<path:content_type_id>/<path:object_id>/",
         "/admin/r/{org_a_type}/{org_a}/",
@@ -364,6 +393,11 @@ ADMIN_MODELS = {
     "django_celery_beat.intervalschedule": owned("interval", MANAGER),
     "accounts.organization": AdminModel("org_a", versioned=True),  # superusers only
     "accounts.user": AdminModel("maker_a", versioned=True),
+    # The second factor: who enrolled, never a secret; nothing added or edited here, and the reset
+    # (a delete) is a superuser's. Events are append-only.
+    "accounts.secondfactorevent": AdminModel("second_factor_event"),
+    "otp_totp.totpdevice": AdminModel("totp_device"),
+    "otp_static.staticdevice": AdminModel("static_device"),
     "ledger.journalentry": AdminModel("journal_entry"),  # posted by the services, never edited
     "ledger.account": AdminModel("account"),
     "ledger.downloadrecord": AdminModel("download_record"),  # append-only: written by the downloads
@@ -493,16 +527,36 @@ def test_every_model_in_the_admin_has_a_rule():
 # --- running the cells ----------------------------------------------------------------------------
 
 
-def rows_written() -> int:
-    """Rows inserted, updated or deleted so far (rolled back ones included): PostgreSQL's
-    per-transaction table statistics, or SQLite's count of changes on this connection (trigger
-    programs' changes included)."""
+def rows_written(table: str | None = None) -> int:
+    """Rows inserted, updated or deleted so far (rolled back ones included), in every table or in
+    `table`: PostgreSQL's per-transaction table statistics. On SQLite, in every table only:
+    SQLite's count of changes on this connection (trigger programs' changes included)."""
     if connection.vendor == "sqlite":
+        assert table is None, "SQLite counts the changes of all tables together (see session_mark)"
         connection.ensure_connection()
         return connection.connection.total_changes
+    sql = "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
+        cursor.execute(sql + " WHERE relname = %s" if table else sql, [table] if table else [])
         return cursor.fetchone()[0]
+
+
+def session_mark():
+    """What session_writes_since compares with: the session table's write count (PostgreSQL), or
+    its rows (SQLite, which counts changes for all tables together)."""
+    if connection.vendor != "sqlite":
+        return rows_written("django_session")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT session_key, session_data, expire_date FROM django_session")
+        return frozenset(cursor.fetchall())
+
+
+def session_writes_since(mark) -> int:
+    """Rows of the session table written since `mark` (on SQLite: the sessions added, removed or
+    changed, one write each)."""
+    if connection.vendor != "sqlite":
+        return rows_written("django_session") - mark
+    return len({row[0] for row in session_mark() ^ mark})
 
 
 @dataclass
@@ -537,26 +591,32 @@ def browsers(authz_world) -> dict[str, Browser]:
     return result
 
 
-def run(browser: Browser, method: str, url: str, body: dict) -> tuple[int, str, int | None]:
-    """One request in a savepoint that is rolled back: (status, Location, rows written; None
-    when the request left the transaction unusable)."""
+def run(browser: Browser, method: str, url: str, body: dict) -> tuple[int, str, int | None, int | None]:
+    """One request in a savepoint that is rolled back: (status, Location, rows written, of them
+    in the session table; None when the request left the transaction unusable)."""
     with transaction.atomic():
-        before = rows_written()
+        before, session_before = rows_written(), session_mark()
         response = browser.request(method, url, body)
         if getattr(response, "streaming", False):
             b"".join(response.streaming_content)  # a download is built while it is sent
-        written = None if connection.needs_rollback else rows_written() - before
+        unusable = connection.needs_rollback
+        written = None if unusable else rows_written() - before
+        session_written = None if unusable else session_writes_since(session_before)
         transaction.set_rollback(True)
-    return response.status_code, response.get("Location", ""), written
+    return response.status_code, response.get("Location", ""), written, session_written
 
 
-def check(expected, method: str, status: int, location: str, written: int | None) -> bool:
+def check(
+    expected, method: str, status: int, location: str, written: int | None, session_written: int | None = 0
+) -> bool:
     """Whether a response fits its cell. Never a 5xx; a refusal, a GET, a QUERY, a NOOP and a
-    LOGIN write nothing."""
+    LOGIN write nothing; a WIZARD page writes its session row only."""
     to_login = status == 302 and location.startswith(LOGIN_PAGES)
     nothing_written = written == 0
     if status >= 500:
         return False
+    if expected == WIZARD:
+        return status == 200 and written is not None and written == session_written
     if expected == W:
         return status in AUTHORIZED and not to_login
     if expected == QUERY:
@@ -600,11 +660,74 @@ def test_authorization_matrix(authz_world, browsers, caplog):
         for method, expected_cells in [("get", row.get), *((m, row.writes.get(m, row.write)) for m in methods)]:
             for role, expected in zip(ROLES, expected_cells, strict=True):
                 cells += 1
-                status, location, written = run(browsers[role], method, url, body)
-                if not check(expected, method, status, location, written):
+                status, location, written, session_written = run(browsers[role], method, url, body)
+                if not check(expected, method, status, location, written, session_written):
                     got = f"{status} {location}".strip() + (f", {written} rows written" if written else "")
                     wrong.append(f"{method.upper()} {url} as {role}: expected {expected}, got {got}")
     assert cells > 3000
+    assert not wrong, f"{len(wrong)} wrong cells of {cells}:\n" + "\n".join(wrong)
+
+
+# --- the second factor required: nothing before it, everything as the table says after it ---------
+
+# Admin URLs open to a staff session that has passed the password only: the login itself, the
+# logout, the password reset, and enrolment with its QR code.
+BEFORE_SECOND_FACTOR = {
+    "admin/login/",
+    "admin/logout/",
+    "admin/password_reset/",
+    "admin/password_reset/done/",
+    "admin/reset/<uidb64>/<token>/",
+    "admin/reset/done/",
+    "admin/two-factor/setup/",
+    "admin/two-factor/qrcode/",
+}
+# With an app and a verified session: enrolment sends to the second-factor page, which now opens
+# new backup codes.
+VERIFIED_CELLS = {"admin/two-factor/setup/": 302, "admin/two-factor/backup-codes/": 200}
+
+
+def test_with_the_second_factor_required(authz_world, browsers, settings, caplog):
+    """VAULT_STAFF_OTP_REQUIRED on. The staff roles' sessions as the table logs them in (a
+    password, no code) open no admin page: every admin URL but the few open before the second
+    factor sends them to the login page, and the API answers them as it answers anonymous
+    callers. The same sessions, once verified by an authenticator app, get every GET cell of the
+    table (enrolment's two aside)."""
+    caplog.set_level(logging.ERROR, logger="django.request")
+    settings.VAULT_STAFF_OTP_REQUIRED = True
+    params, wrong, cells = authz_world.params, [], 0
+
+    def sweep(expected_for):
+        nonlocal cells
+        for route, row in ROWS.items():
+            url = row.url.format(**params)
+            for role in sorted(STAFF):
+                expected = expected_for(route, row, ROLES.index(role))
+                if expected is None:
+                    continue
+                cells += 1
+                status, location, written, session_written = run(browsers[role], "get", url, {})
+                if not check(expected, "get", status, location, written, session_written):
+                    got = f"{status} {location}".strip()
+                    wrong.append(
+                        f"GET {url} as {role} ({settings.VAULT_STAFF_OTP_REQUIRED=}): expected {expected}, got {got}"
+                    )
+
+    def password_only(route, row, column):
+        if route.startswith("admin/") and route not in BEFORE_SECOND_FACTOR:
+            return LOGIN
+        if route.startswith("api/v1/"):
+            return row.get[0]  # the anonymous column
+        return None  # the portal and the probes: as the table says, checked below
+
+    sweep(password_only)
+    for role in STAFF:
+        device = TOTPDevice.objects.create(user=authz_world.users[role], name="default", confirmed=True)
+        session = SessionStore(session_key=browsers[role].session)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    sweep(lambda route, row, column: VERIFIED_CELLS.get(route, row.get[column]))
+    assert cells > 1500
     assert not wrong, f"{len(wrong)} wrong cells of {cells}:\n" + "\n".join(wrong)
 
 
@@ -765,7 +888,7 @@ def test_admin_actions_are_ignored_for_roles_that_may_not_run_them(authz_world, 
             for role in sorted(STAFF - spec.writers):
                 tried += 1
                 body = {"action": name, "_selected_action": pk, "post": "yes"}
-                status, location, written = run(browsers[role], "post", url, body)
+                status, location, written, _ = run(browsers[role], "post", url, body)
                 expected = NOOP if role in spec.view else 403
                 if not check(expected, "post", status, location, written):
                     wrong.append(f"{name} on {url} as {role}: {status} {location}, {written} rows written")

@@ -45,6 +45,7 @@ pytestmark = [
 
 # The tables whose rows a trigger forbids to update or delete, as the migrations made them.
 APPEND_ONLY = [
+    "accounts_secondfactorevent",
     "drawdowns_drawdowntransition",
     "financing_feereceipt",
     "financing_interestaccrual",

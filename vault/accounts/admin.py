@@ -2,13 +2,18 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count
 from django.utils import timezone
 from django_celery_beat import admin as celery_beat_admin
 from django_celery_beat.models import PeriodicTask
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
-from vault.accounts.models import ApiToken, Organization, User
-from vault.core.admin import HistoryAdmin
+from vault.accounts.models import ApiToken, Organization, SecondFactorEvent, User
+from vault.accounts.services import second_factor_reset
+from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin
+from vault.core.throttles import client_ip
 
 
 @admin.register(Organization)
@@ -93,3 +98,88 @@ class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
         if not self.has_delete_permission(request):
             actions.pop("cleanup_expired_attempts", None)
         return actions
+
+
+# --- the staff's second factor (docs/security.md, "Second factor for staff") ----------------------
+# django-otp's own admins show a device's secret (the TOTP key and its QR code, the backup codes)
+# to whoever may view the model, and every staff role may: these show who enrolled and when,
+# never a secret, and nothing is added or edited here. A superuser's delete of an authenticator
+# app is the reset (vault.accounts.services.second_factor_reset: the backup codes go too).
+
+SECOND_FACTOR_FIELDS = [
+    "user",
+    "name",
+    "confirmed",
+    "created_at",
+    "last_used_at",
+    "throttling_failure_timestamp",
+    "throttling_failure_count",
+]
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    """Authenticator apps: who enrolled, when, last used, failed codes in a row. Delete (the
+    reset): superusers only; the user sets up a new app at the next login."""
+
+    list_display = ["user", "confirmed", "created_at", "last_used_at", "throttling_failure_count"]
+    list_filter = ["confirmed"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    fields = SECOND_FACTOR_FIELDS
+    readonly_fields = SECOND_FACTOR_FIELDS
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def delete_model(self, request, obj) -> None:
+        second_factor_reset(user=obj.user, by=request.user, ip=client_ip(request))
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in User.objects.filter(pk__in=queryset.values("user_id")).order_by("pk"):
+            second_factor_reset(user=user, by=request.user, ip=client_ip(request))
+
+
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(StaticDevice)
+class StaticDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Backup codes: how many are left, never the codes (no inline). Read-only: the reset of the
+    authenticator app deletes them; the user makes new ones on the second-factor page."""
+
+    list_display = ["user", "codes_left", "created_at", "last_used_at", "throttling_failure_count"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    fields = [*SECOND_FACTOR_FIELDS, "codes_left"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(codes_left=Count("token_set"))
+
+    @admin.display(description="unused codes", ordering="codes_left")
+    def codes_left(self, obj) -> int:
+        return obj.codes_left
+
+
+@admin.register(SecondFactorEvent)
+class SecondFactorEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Enrolments, new backup codes, resets and codes refused at login: staff (auditors first)
+    read them; nobody adds, changes or deletes one (append-only in the database too)."""
+
+    list_display = ["at", "user", "kind", "by", "ip_address"]
+    list_filter = ["kind"]
+    list_select_related = ["user", "by"]
+    search_fields = ["user__username", "by__username", "ip_address"]
+    date_hierarchy = "at"
+    ordering = ["-at", "-id"]
+    fields = ["at", "user", "kind", "by", "ip_address"]
+    readonly_fields = fields

@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and organizations"
 
     def ready(self) -> None:
+        from vault.accounts import checks  # noqa: F401 (registers the deploy check)
         from vault.accounts.services import roles_sync
 
         # Permissions are created app by app after migrate (and after every flush); the role

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vault.core.errors import Conflict, InvalidInput
+from vault.core.errors import Conflict, DomainError, InvalidInput
 
 
 class PasswordTooWeak(InvalidInput):
@@ -52,3 +52,40 @@ class TokenRequired(InvalidInput):
             "Only a token revokes API tokens: send `Authorization: Token KEY` with the token to revoke "
             "(add ?all=true to revoke every token of its user). This request is authenticated by a session."
         )
+
+
+class SecondFactorCodeInvalid(InvalidInput):
+    """The code is not the authenticator's for now (nor 30 s before or after)."""
+
+    code = "second_factor_code_invalid"
+
+    def __init__(self):
+        super().__init__("That code is not the one your authenticator app shows now.", field="token")
+
+
+class SecondFactorAlreadyEnrolled(Conflict):
+    """The user has an authenticator already: a superuser resets it before another is enrolled."""
+
+    code = "second_factor_enrolled"
+
+    def __init__(self):
+        super().__init__("This user has an authenticator app already; a superuser resets it first.")
+
+
+class SecondFactorNotEnrolled(Conflict):
+    """Backup codes go with an authenticator: the user has none."""
+
+    code = "second_factor_not_enrolled"
+
+    def __init__(self):
+        super().__init__("This user has no authenticator app: enrol one first.")
+
+
+class SecondFactorResetRefused(DomainError):
+    """Only a superuser resets another user's second factor."""
+
+    status_code = 403
+    code = "second_factor_reset_refused"
+
+    def __init__(self):
+        super().__init__("Only a superuser may reset a second factor.")

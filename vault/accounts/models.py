@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from knox.models import AuthToken
@@ -59,3 +60,28 @@ class ApiToken(AuthToken):
 
     def __str__(self) -> str:
         return f"{self.token_key}…"
+
+
+class SecondFactorEvent(models.Model):
+    """One change to a staff user's second factor, or one code refused at the admin login: who,
+    when, what, by whom (the user, or the superuser who reset it) and from which address.
+    Written only by the services of vault.accounts.services; append-only, in the database too
+    (migration 0002)."""
+
+    class Kind(models.TextChoices):
+        ENROLLED = "enrolled", "Enrolled an authenticator app"
+        BACKUP_CODES = "backup_codes", "New backup codes"
+        RESET = "reset", "Second factor reset"
+        CODE_REFUSED = "code_refused", "Code refused at login"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="second_factor_events")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: user {self.user_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,7 @@
 """API access by role. A view names the roles that may read and write it; a manufacturer's
 querysets are further narrowed to its organization by the view (see selectors)."""
 
+from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from vault.accounts.roles import Role
@@ -27,3 +28,21 @@ class RolePermission(BasePermission):
 
 def is_manufacturer(user) -> bool:
     return getattr(user, "role", None) == Role.MANUFACTURER and not user.is_superuser
+
+
+# --- the staff's second factor (docs/security.md, "Second factor for staff") ----------------------
+
+
+def second_factor_required(user) -> bool:
+    """Whether `user` must pass a second factor to use the admin: every staff user while
+    VAULT_STAFF_OTP_REQUIRED is on (read at each call, so a test can switch it)."""
+    return bool(settings.VAULT_STAFF_OTP_REQUIRED and user.is_authenticated and user.is_staff)
+
+
+def second_factor_passed(user) -> bool:
+    """Whether this session's user passed the second factor, or need not. `is_verified` is
+    django-otp's (OTPMiddleware): the session holds the device that accepted a code."""
+    if not second_factor_required(user):
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())

@@ -1,4 +1,6 @@
 import logging
+import time
+from binascii import unhexlify
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,11 +10,22 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
-from vault.accounts.errors import InvalidCredentials, PasswordTooWeak, TokenLimitReached
-from vault.accounts.models import Organization, User
+from vault.accounts.errors import (
+    InvalidCredentials,
+    PasswordTooWeak,
+    SecondFactorAlreadyEnrolled,
+    SecondFactorCodeInvalid,
+    SecondFactorNotEnrolled,
+    SecondFactorResetRefused,
+    TokenLimitReached,
+)
+from vault.accounts.models import Organization, SecondFactorEvent, User
 from vault.accounts.roles import ROLE_CHANGE_APPS, STAFF_ROLES, Role
 from vault.core.errors import InvalidInput, NotFound
 
@@ -175,3 +188,116 @@ def token_revoke(*, by: User, token: AuthToken | None = None) -> int:
         token.token_key if token else f"all ({revoked})",
     )
     return revoked
+
+
+# --- the staff's second factor (docs/security.md, "Second factor for staff") ----------------------
+# An authenticator app: django-otp's TOTP device named "default" (two_factor's login asks for that
+# one), 6 digits every 30 s, one step of clock difference either way. Backup codes: django-otp's
+# static device, BACKUP_CODE_COUNT codes, each accepted once.
+
+TOTP_STEP, TOTP_DIGITS, TOTP_TOLERANCE = 30, 6, 1
+BACKUP_CODE_COUNT = 10
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    device: TOTPDevice
+    backup_codes: list[str]  # in clear here only: shown to the user once, never again
+
+
+def totp_offset(*, key: str, code: str | int, at: float | None = None) -> int | None:
+    """The time step (-1, 0 or +1 from the one of `at`, default now) at which `code` is the TOTP
+    code of the hex `key`, or None when it is none of the three. The rule for a code at enrolment
+    (the login's codes are django-otp's TOTPDevice.verify_token, same step, digits, tolerance)."""
+    try:
+        token = int(str(code).strip())
+    except ValueError:
+        return None
+    totp = TOTP(unhexlify(key.encode()), TOTP_STEP, 0, TOTP_DIGITS)
+    totp.time = time.time() if at is None else at
+    for offset in (0, -TOTP_TOLERANCE, TOTP_TOLERANCE):
+        totp.drift = offset
+        if totp.token() == token:
+            return offset
+    return None
+
+
+def _backup_codes_replace(*, user: User) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="backup", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _second_factor_event(*, user: User, by: User, kind: str, ip: str | None) -> SecondFactorEvent:
+    log.info("Second factor: %s", kind, extra={"subject": user.username, "by": by.username})
+    return SecondFactorEvent.objects.create(user=user, by=by, kind=kind, ip_address=ip)
+
+
+@transaction.atomic
+def second_factor_enrol(*, user: User, key: str, code: str | int, ip: str | None = None) -> Enrolment:
+    """Give `user` the authenticator app holding the hex `key`, once `code` proves the app shows
+    its codes (else SecondFactorCodeInvalid, nothing written), and a fresh set of backup codes.
+    SecondFactorAlreadyEnrolled when the user has one already (a superuser resets it first). The
+    code used here is spent: the login takes only a later one. One event row: `enrolled`."""
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one enrolment at a time per user
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise SecondFactorAlreadyEnrolled()
+    now = time.time()
+    offset = totp_offset(key=key, code=code, at=now)
+    if offset is None:
+        raise SecondFactorCodeInvalid()
+    totp = TOTP(unhexlify(key.encode()), TOTP_STEP, 0, TOTP_DIGITS, offset)
+    totp.time = now
+    device = TOTPDevice.objects.create(
+        user=user,
+        name="default",
+        key=key,
+        step=TOTP_STEP,
+        t0=0,
+        digits=TOTP_DIGITS,
+        tolerance=TOTP_TOLERANCE,
+        drift=offset,
+        last_t=totp.t(),
+        confirmed=True,
+    )
+    codes = _backup_codes_replace(user=user)
+    _second_factor_event(user=user, by=user, kind=SecondFactorEvent.Kind.ENROLLED, ip=ip)
+    return Enrolment(device=device, backup_codes=codes)
+
+
+@transaction.atomic
+def backup_codes_regenerate(*, user: User, ip: str | None = None) -> list[str]:
+    """Replace every backup code of `user` with BACKUP_CODE_COUNT new ones (returned in clear,
+    to be shown once); the old ones stop working. SecondFactorNotEnrolled without an
+    authenticator app. One event row: `backup_codes`."""
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise SecondFactorNotEnrolled()
+    codes = _backup_codes_replace(user=user)
+    _second_factor_event(user=user, by=user, kind=SecondFactorEvent.Kind.BACKUP_CODES, ip=ip)
+    return codes
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, by: User, ip: str | None = None) -> int:
+    """Delete every device of `user` (the authenticator app and the backup codes), returning how
+    many there were: at the next login, the password leads to enrolment again (when the second
+    factor is required), and a session verified by a deleted device is verified no more. Only a
+    superuser may (SecondFactorResetRefused, nothing written). One event row `reset` when there
+    was something to delete."""
+    if not by.is_superuser:
+        raise SecondFactorResetRefused()
+    deleted = 0
+    for model in (TOTPDevice, StaticDevice):
+        _, per_model = model.objects.filter(user=user).delete()  # a static device's codes go with it
+        deleted += per_model.get(model._meta.label, 0)
+    if deleted:
+        _second_factor_event(user=user, by=by, kind=SecondFactorEvent.Kind.RESET, ip=ip)
+    return deleted
+
+
+def second_factor_code_refused(*, user: User, ip: str | None = None) -> SecondFactorEvent:
+    """Record a wrong code (authenticator or backup) given at the admin login after the right
+    password: someone who has the password is guessing, or a user mistyped. One event row."""
+    return _second_factor_event(user=user, by=user, kind=SecondFactorEvent.Kind.CODE_REFUSED, ip=ip)

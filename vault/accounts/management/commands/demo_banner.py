@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from vault.accounts import demo
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             f"  Celery workers answering:            {', '.join(workers) or 'none yet'}",
             f"Demo logins (password {demo.DEMO_PASSWORD}):",
             *(f"  {name:<10} {roles[name]}" for name, _, _ in demo.USERS if name in roles),
+            self._second_factor_line(base),
             "Press Ctrl-C to stop everything.",
             "",
         ]
@@ -48,6 +50,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while True:
             time.sleep(3600)
+
+    @staticmethod
+    def _second_factor_line(base: str) -> str:
+        """How staff log in: with VAULT_STAFF_OTP_REQUIRED off, the password alone unless they set
+        up an authenticator app (docs/security.md, "Second factor for staff")."""
+        if settings.VAULT_STAFF_OTP_REQUIRED:
+            return "Staff also give a code from an authenticator app (set up at the first login)."
+        return f"Staff second factor: optional (VAULT_STAFF_OTP_REQUIRED off); set one up at {base}/admin/two-factor/"
 
     @staticmethod
     def _wait_for_worker(timeout: float) -> list[str]:
