@@ -12,6 +12,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, api_token
+from tests.second_factor import admin_login_post
 from vault.accounts.models import User
 from vault.accounts.services import user_password_set, user_upsert
 
@@ -153,5 +154,5 @@ def test_other_changes_of_the_user_keep_its_tokens(alice):
 
 def test_a_login_keeps_the_tokens(alice):
     key = api_token(alice)
-    assert Client().post("/admin/login/", {"username": "alice", "password": OLD}).status_code == 302
+    assert admin_login_post(Client(), "alice", OLD).status_code == 302
     assert status_with(key) == 200
