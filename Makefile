@@ -62,9 +62,11 @@ test-dates: $(VENV)/.dev
 	        $(PYTEST_ARGS) $(DATE_TESTS); \
 	done
 
+# ruff, and mypy with the django and DRF plugins over vault/ and config/ (pyproject.toml).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

@@ -29,7 +29,7 @@ class UserAdmin(BaseUserAdmin, HistoryAdmin):
     list_filter = ["role", "is_active", "organization"]
     list_select_related = ["organization"]
     search_fields = ["username", "email", "organization__code"]
-    fieldsets = [*BaseUserAdmin.fieldsets, ("Vault", {"fields": ["role", "organization"]})]
+    fieldsets = [*(BaseUserAdmin.fieldsets or ()), ("Vault", {"fields": ["role", "organization"]})]
 
 
 @admin.register(ApiToken)
@@ -45,7 +45,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     list_filter = ["expiry"]
     search_fields = ["token_key", "user__username"]
-    fields = readonly_fields = ["token_key", "user", "created", "expiry", "live"]
+    readonly_fields = ["token_key", "user", "created", "expiry", "live"]
+    fields = tuple(readonly_fields)
 
     @admin.display(boolean=True, description="live")
     def live(self, obj: ApiToken) -> bool:
@@ -128,7 +129,7 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     list_filter = ["confirmed"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
-    fields = SECOND_FACTOR_FIELDS
+    fields = tuple(SECOND_FACTOR_FIELDS)
     readonly_fields = SECOND_FACTOR_FIELDS
 
     def has_add_permission(self, request) -> bool:
@@ -159,8 +160,8 @@ class StaticDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "codes_left", "created_at", "last_used_at", "throttling_failure_count"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
-    fields = [*SECOND_FACTOR_FIELDS, "codes_left"]
-    readonly_fields = fields
+    readonly_fields = [*SECOND_FACTOR_FIELDS, "codes_left"]
+    fields = tuple(readonly_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(codes_left=Count("token_set"))
@@ -181,5 +182,5 @@ class SecondFactorEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "by__username", "ip_address"]
     date_hierarchy = "at"
     ordering = ["-at", "-id"]
-    fields = ["at", "user", "kind", "by", "ip_address"]
-    readonly_fields = fields
+    readonly_fields = ["at", "user", "kind", "by", "ip_address"]
+    fields = tuple(readonly_fields)

@@ -41,7 +41,9 @@ class TokenApi(APIView):
 
     @extend_schema(
         request=None,
-        parameters=[OpenApiParameter("all", bool, description=TokenRevokeQuerySerializer().fields["all"].help_text)],
+        parameters=[
+            OpenApiParameter("all", bool, description=str(TokenRevokeQuerySerializer().fields["all"].help_text))
+        ],
         responses={204: None},
         description=(
             "Revoke the token this request is authenticated with (204; the next request with it is a 401), or "

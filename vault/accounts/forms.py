@@ -4,6 +4,8 @@ the admin login's code steps and of enrolment (the staff's second factor)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
@@ -34,10 +36,18 @@ class ParticipantPasswordResetForm(PasswordResetForm):
 CODE_WIDGET = {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "pattern": "[0-9]*"}
 
 
-class RecordRefusedCodeMixin:
+if TYPE_CHECKING:  # what the mixin is mixed into, for the type checker (two_factor is untyped)
+    _TokenForm = forms.Form
+else:
+    _TokenForm = object
+
+
+class RecordRefusedCodeMixin(_TokenForm):
     """A wrong code after the right password leaves a SecondFactorEvent (`code_refused`, with
     the client's address). A code refused by django-otp's throttle (too soon after a wrong one)
     was not checked, and leaves none."""
+
+    user: Any  # two_factor's token forms keep the user who gave the password
 
     otp_error_messages = {
         **AuthenticationTokenForm.otp_error_messages,

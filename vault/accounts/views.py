@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from functools import wraps
+from typing import TYPE_CHECKING
 
 import django_otp
 from django.conf import settings
@@ -32,6 +33,7 @@ from two_factor.views import SetupView as TwoFactorSetupView
 from two_factor.views.utils import LoginStorage as TwoFactorLoginStorage
 
 from vault.accounts.forms import AdminBackupCodeForm, AdminTokenForm, EnrolCodeForm, StaffPasswordResetForm
+from vault.accounts.models import User
 from vault.accounts.permissions import second_factor_required
 from vault.accounts.selectors import backup_codes_left, totp_device_get
 from vault.accounts.services import backup_codes_regenerate, second_factor_enrol, user_password_set
@@ -84,7 +86,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class AdminSiteContextMixin:
+if TYPE_CHECKING:  # what the mixin is mixed into, for the type checker
+    _TemplateView = TemplateView
+else:
+    _TemplateView = object
+
+
+class AdminSiteContextMixin(_TemplateView):
     """The admin's header and title on the reset pages (Django's admin-styled templates)."""
 
     def get_context_data(self, **kwargs):
@@ -299,6 +307,7 @@ class SecondFactorView(TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        assert isinstance(user, User)  # second_factor_required: a logged-in staff user
         return {
             **super().get_context_data(**kwargs),
             **admin.site.each_context(self.request),
@@ -306,7 +315,7 @@ class SecondFactorView(TemplateView):
             "device": totp_device_get(user=user),
             "backup_codes_left": backup_codes_left(user=user),
             "required": second_factor_required(user),
-            "verified": user.is_verified(),
+            "verified": user.is_verified(),  # type: ignore[attr-defined]  # django-otp's middleware sets it
             "events": user.second_factor_events.select_related("by")[:10],
         }
 

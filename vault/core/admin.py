@@ -1,15 +1,15 @@
 """Admin helpers shared by the apps (the one way to put a service behind a form), and the outbox's admin."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, router, transaction
+from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -38,7 +38,7 @@ def form_error(form: forms.BaseForm, exc: Refusal) -> None:
         form.add_error(None, exc.messages)
 
 
-def form_data(request) -> tuple:
+def form_data(request) -> tuple[Any, Any]:
     """The arguments that bind a form to a POST (data and files), or leave it unbound on a GET:
     `Form(*form_data(request))`. A POST with an empty body is bound too, so it shows what is missing."""
     return (request.POST, request.FILES) if request.method == "POST" else (None, None)
@@ -59,7 +59,18 @@ def _shows_errors(response) -> bool:
     return bool(context.get("errors"))
 
 
-class ServiceFormMixin:
+if TYPE_CHECKING:  # what the mixin is mixed into, for the type checker
+    _ModelAdmin = admin.ModelAdmin
+else:
+    _ModelAdmin = object
+
+
+def admin_url(opts, view: str) -> str:
+    """The URL name of one of a model's admin pages (the admin_urlname template filter's rule)."""
+    return f"admin:{opts.app_label}_{opts.model_name}_{view}"
+
+
+class ServiceFormMixin(_ModelAdmin):
     """The one way the admin puts a form in front of a service. For a ModelAdmin.
 
     `service_form_view` (custom pages: decisions, uploads, "Add" pages that are a service call)
@@ -115,7 +126,7 @@ class ServiceFormMixin:
             else:
                 messages.success(request, success(result))
                 return redirect(done_url(result) if callable(done_url) else done_url or self._changelist_url())
-        back = reverse(admin_urlname(self.opts, "change"), args=[obj.pk]) if obj is not None else None
+        back = reverse(admin_url(self.opts, "change"), args=[obj.pk]) if obj is not None else None
         context = {
             **self.admin_site.each_context(request),
             "title": title,
@@ -132,7 +143,7 @@ class ServiceFormMixin:
         return TemplateResponse(request, template or self.service_form_template, context, status=status)
 
     def _changelist_url(self) -> str:
-        return reverse(admin_urlname(self.opts, "changelist"))
+        return reverse(admin_url(self.opts, "changelist"))
 
     # --- the services behind the pages --------------------------------------------------------
     # Without them a page that would write fails loudly: the admin never saves by itself.
@@ -191,18 +202,20 @@ class ServiceFormMixin:
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         """django-simple-history's revert page saves through `save_model` as well."""
-        return self._refusal_shown(request, super().history_form_view, request, object_id, version_id, extra_context)
+        history_form_view = super().history_form_view  # type: ignore[misc]  # SimpleHistoryAdmin's, untyped
+        return self._refusal_shown(request, history_form_view, request, object_id, version_id, extra_context)
 
     def render_history_view(self, request, template, context, **kwargs):
         return TemplateResponse(request, template, context, **kwargs)  # not render(): the status is set after
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        refusal = getattr(request, REFUSAL_ATTRIBUTE, None)
-        if refusal is None:
+        form: type[forms.ModelForm] = super().get_form(request, obj, change=change, **kwargs)
+        found = getattr(request, REFUSAL_ATTRIBUTE, None)
+        if found is None:
             return form
+        refusal: Refusal = found
 
-        class Refused(form):
+        class Refused(form):  # type: ignore[valid-type,misc]  # a class made at run time
             def clean(self):
                 cleaned_data = super().clean()
                 form_error(self, refusal)
@@ -236,16 +249,17 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        query = self.object_list.query
+        queryset = cast(QuerySet, self.object_list)  # the admin pages querysets
+        query = queryset.query
         if connection.vendor == "postgresql" and not query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [self.object_list.model._meta.db_table]
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [queryset.model._meta.db_table]
                 )
                 row = cursor.fetchone()
             if row and row[0] > self.limit:
                 return int(row[0])
-        return self.object_list.order_by()[: self.limit + 1].values("pk").count()
+        return queryset.order_by()[: self.limit + 1].values("pk").count()
 
 
 class ReadOnlyAdminMixin:
@@ -316,7 +330,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = [OutboxStateFilter]  # not by task: its choices would cost a scan of the table
     search_fields = ["task", "=request_id"]
     ordering = ["-id"]
-    fields = [
+    readonly_fields = [
         "task",
         "kwargs",
         "state_badge",
@@ -328,7 +342,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "done_at",
         "dead_at",
     ]
-    readonly_fields = fields
+    fields = tuple(readonly_fields)
     actions = ["resend"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False

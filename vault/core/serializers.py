@@ -8,6 +8,8 @@ them a datetime (a 500), and no date of the program lies outside the range."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from rest_framework import serializers
 
@@ -35,3 +37,9 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateField: BoundedDateField,
     }
+
+
+def related_code(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
+    """A related row shown by its natural key, `code` (a material, a site, an organization),
+    read-only."""
+    return serializers.SlugRelatedField(slug_field="code", read_only=True, **kwargs)

@@ -124,8 +124,16 @@ class InboundAdmin(ServiceFormMixin, HistoryAdmin):
 
 class SnapshotInline(ReadOnlyInline):
     model = CoverageSnapshot
-    fields = ["material", "usable_stock", "forward_days", "beyond_horizon", "trailing_days", "target_days", "status"]
-    readonly_fields = fields
+    readonly_fields = [
+        "material",
+        "usable_stock",
+        "forward_days",
+        "beyond_horizon",
+        "trailing_days",
+        "target_days",
+        "status",
+    ]
+    fields = tuple(readonly_fields)
     show_change_link = False
 
     def get_queryset(self, request):

@@ -1,6 +1,6 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -51,7 +51,7 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=ForecastRowSerializer, responses={201: ForecastVersionSerializer})
     def create(self, request, *args, **kwargs):
         if "file" in request.FILES:
-            data = ForecastUploadSerializer(data=request.data)
+            data: serializers.Serializer = ForecastUploadSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             upload = data.validated_data["file"]
             version = services.forecast_import_csv(

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from vault.accounts.models import Organization
 from vault.core.errors import InvalidInput
 from vault.core.numbers import DAYS, PCT, QUANTITY
-from vault.core.serializers import BoundedDateField, ModelSerializer
+from vault.core.serializers import BoundedDateField, ModelSerializer, related_code
 from vault.coverage.domain import Status
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
 from vault.coverage.services import parse_month
@@ -62,7 +62,7 @@ class ScenarioStatusField(serializers.ChoiceField):
 
 
 class SnapshotSerializer(ModelSerializer):
-    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    material = related_code()
     forward_days = serializers.DecimalField(
         allow_null=True, help_text="null: unbounded (no demand).", read_only=True, **DAYS
     )
@@ -161,8 +161,8 @@ class CheckSerializer(serializers.Serializer):
 
 
 class ForecastSerializer(ModelSerializer):
-    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    material = related_code()
+    organization = related_code()
     month = MonthField(read_only=True)
     current = serializers.SerializerMethodField()
 
@@ -224,7 +224,7 @@ class InboundUpdateSerializer(serializers.Serializer):
 
 
 class AlertSerializer(ModelSerializer):
-    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    material = related_code()
     is_open = serializers.BooleanField(read_only=True)
 
     class Meta:

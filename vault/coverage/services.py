@@ -32,6 +32,7 @@ from django.utils import timezone
 from vault.accounts.models import Organization, User
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput
+from vault.core.history import history_as
 from vault.core.numbers import PCT, parse_decimal, parse_quantity
 from vault.core.outbox import outbox_enqueue
 from vault.coverage import domain
@@ -272,7 +273,7 @@ def coverage_scenario(
     codes = set(materials or [])
     drawdowns: dict[str, Decimal] = defaultdict(Decimal)
     for n, item in enumerate(extra_drawdowns or []):
-        code = item.get("material")
+        code = item.get("material") or ""
         quantity = parse_quantity(item.get("quantity"), field=f"extra_drawdowns[{n}].quantity")
         drawdowns[code] += quantity
     wanted = codes | set(drawdowns)
@@ -382,6 +383,7 @@ def forecast_rows_parse(
                 row_errors["month"] = [f"Duplicate of row {seen[key]} (same material, organization and month)."]
             else:
                 seen[key] = n
+                assert material_id is not None and isinstance(month, date) and isinstance(quantity, Decimal)
                 parsed.append(ForecastRow(material_id, organization_id, month, quantity))
         if row_errors:
             error_count += 1
@@ -439,7 +441,7 @@ def forecast_upload(
     version = ForecastVersion.objects.create(created_by=by, source=source[:200], note=note[:300], row_count=len(rows))
     groups: dict[tuple, set[int]] = defaultdict(set)
     for r in rows:
-        key = (r.organization_id,) if replace == "material" else (r.organization_id, r.month)
+        key: tuple = (r.organization_id,) if replace == "material" else (r.organization_id, r.month)
         groups[key].add(r.material_id)
     condition = Q()
     for key, ids in groups.items():
@@ -505,7 +507,7 @@ def inbound_create(
         note=note,
         created_by=by,
     )
-    inbound._history_user = by
+    history_as(inbound, by=by)
     inbound.save()
     coverage_recheck_enqueue(material_ids=[material.pk])
     return inbound
@@ -527,7 +529,7 @@ def inbound_update(*, inbound: Inbound, by, **changes) -> Inbound:
         setattr(inbound, name, value)
     if "quantity" in changes or "expected_date" in changes:
         inbound.quantity = _check_inbound(quantity=inbound.quantity, expected_date=inbound.expected_date)
-    inbound._history_user = by
+    history_as(inbound, by=by)
     inbound.save(update_fields=list(changes) or None)
     coverage_recheck_enqueue(material_ids=[inbound.material_id])
     return inbound
@@ -536,7 +538,7 @@ def inbound_update(*, inbound: Inbound, by, **changes) -> Inbound:
 @transaction.atomic
 def inbound_delete(*, inbound: Inbound, by) -> None:
     """Remove an inbound receipt that will not come (its history row keeps the record)."""
-    inbound._history_user = by
+    history_as(inbound, by=by)
     material_id = inbound.material_id
     inbound.delete()
     coverage_recheck_enqueue(material_ids=[material_id])

@@ -2,6 +2,8 @@
 retry (`acks_late`): a check writes its run and snapshots in one transaction, so a worker
 killed in the middle leaves nothing, and a redelivered message simply computes again."""
 
+from typing import TypedDict
+
 from celery import shared_task
 from django.db import DatabaseError
 
@@ -9,7 +11,15 @@ from vault.core.outbox import outbox_task
 from vault.coverage import services
 from vault.inventory.models import Material
 
-RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "max_retries": 5}
+
+class RetryOptions(TypedDict):
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: bool
+    max_retries: int
+
+
+# A database that fails (a restart, a failover) is retried with backoff, five times.
+RETRY: RetryOptions = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(name="vault.coverage.tasks.coverage_check_all", acks_late=True, **RETRY)

@@ -47,8 +47,8 @@ REVIEW_PERMISSION = "drawdowns.change_drawdownrequest"
 
 class TransitionInline(ReadOnlyInline):
     model = DrawdownTransition
-    fields = ["at", "from_status", "to_status", "quantity", "by", "comment"]
-    readonly_fields = fields
+    readonly_fields = ["at", "from_status", "to_status", "quantity", "by", "comment"]
+    fields = tuple(readonly_fields)
     ordering = ["id"]
     show_change_link = False
     verbose_name = "state change"
@@ -60,8 +60,8 @@ class TransitionInline(ReadOnlyInline):
 
 class ReservationInline(ReadOnlyInline):
     model = Reservation
-    fields = ["lot", "quantity", "state", "movement", "created_at", "closed_at"]
-    readonly_fields = fields
+    readonly_fields = ["lot", "quantity", "state", "movement", "created_at", "closed_at"]
+    fields = tuple(readonly_fields)
     show_change_link = False
 
     def get_queryset(self, request):
@@ -90,7 +90,7 @@ class QueueFilter(admin.SimpleListFilter):
             "review": [Status.SUBMITTED],
             "fulfil": [Status.APPROVED],
             "open": [Status.SUBMITTED, Status.APPROVED],
-        }.get(self.value())
+        }.get(self.value() or "")
         return queryset.filter(status__in=statuses) if statuses else queryset
 
 
@@ -137,7 +137,7 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "fulfilled_at",
         "reference",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     change_form_template = "admin/drawdowns/drawdownrequest/change_form.html"
     actions = ["approve_in_full", "fulfil", "cancel"]
 
@@ -212,6 +212,7 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         )
         data, _ = form_data(request)
         user = request.user
+        form: forms.Form
         if verb == "approve":
             form, label = CommentForm(data), "Approve in full"
 
@@ -420,8 +421,8 @@ class DisruptionEventAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 class ReplenishmentInline(ReadOnlyInline):
     model = Replenishment
-    fields = ["received_on", "quantity", "lot", "by", "at"]
-    readonly_fields = fields
+    readonly_fields = ["received_on", "quantity", "lot", "by", "at"]
+    fields = tuple(readonly_fields)
     show_change_link = False
 
     def get_queryset(self, request):

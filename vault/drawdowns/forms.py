@@ -49,7 +49,9 @@ class DrawdownRequestForm(forms.Form):
 
     def __init__(self, *args, material_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["material"].queryset = Material.objects.filter(pk__in=material_ids).order_by("code")
+        material = self.fields["material"]
+        assert isinstance(material, forms.ModelChoiceField)
+        material.queryset = Material.objects.filter(pk__in=material_ids).order_by("code")
 
 
 class CommentForm(forms.Form):

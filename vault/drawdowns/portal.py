@@ -30,11 +30,11 @@ class PortalLoginView(LoginView):
     template_name = "portal/login.html"
     authentication_form = PortalAuthenticationForm
     redirect_authenticated_user = True
-    next_page = reverse_lazy("portal:dashboard")
+    next_page = reverse_lazy("portal:dashboard")  # type: ignore[assignment]  # Django takes a lazy URL
 
 
 class PortalLogoutView(LogoutView):
-    next_page = reverse_lazy("portal:login")
+    next_page = reverse_lazy("portal:login")  # type: ignore[assignment]  # Django takes a lazy URL
 
 
 # --- password reset by e-mail: the same answer whatever the address (no account enumeration),

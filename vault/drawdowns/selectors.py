@@ -4,6 +4,7 @@ list here takes the user and narrows the queryset for manufacturers."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Case,
@@ -29,6 +30,16 @@ from vault.drawdowns.models import (
     ReplenishmentObligation,
 )
 from vault.inventory.models import Position
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Remaining(TypedDict):
+    pending: Decimal
+    outstanding: Decimal
+    remaining: Decimal
+
 
 ZERO = Decimal("0")
 QUANTUM = Decimal("0.001")
@@ -78,7 +89,9 @@ def _outstanding_subquery() -> Subquery:
     return Subquery(outstanding, output_field=_QTY)
 
 
-def with_remaining(queryset: QuerySet[ParticipationAgreement]) -> QuerySet[ParticipationAgreement]:
+def with_remaining(
+    queryset: QuerySet[ParticipationAgreement],
+) -> QuerySet[WithAnnotations[ParticipationAgreement, Remaining]]:
     """Annotate agreements with `pending`, `outstanding` and `remaining` (kg), in the same query."""
     return queryset.annotate(
         pending=Coalesce(_pending_subquery(), Value(ZERO), output_field=_QTY),

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, PERCENT, PRICE, QUANTITY
-from vault.core.serializers import BoundedDateField, ModelSerializer
+from vault.core.serializers import BoundedDateField, ModelSerializer, related_code
 from vault.drawdowns.models import (
     DisruptionEvent,
     DrawdownRequest,
@@ -25,8 +25,8 @@ def _material_field(**kwargs):
 class DrawdownRequestSerializer(ModelSerializer):
     """Read shape; `status`, `approved_quantity` and `organization` are never writable."""
 
-    organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organization = related_code()
+    material = related_code()
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     number = serializers.CharField(read_only=True)
 
@@ -145,8 +145,8 @@ class FeeReceiveSerializer(serializers.Serializer):
 
 
 class ObligationSerializer(ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organization = related_code()
+    material = related_code()
     request_number = serializers.CharField(source="request.number", read_only=True)
     outstanding = serializers.DecimalField(read_only=True, **QUANTITY)
 

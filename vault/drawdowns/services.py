@@ -61,7 +61,7 @@ ALLOWED: dict[str, set[str]] = {
     Status.CANCELLED: set(),
 }
 
-_VERB = {
+_VERB: dict[str, str] = {
     Status.SUBMITTED: "submitted",
     Status.APPROVED: "approved",
     Status.REJECTED: "rejected",
@@ -392,6 +392,7 @@ def drawdown_fulfil(*, request: DrawdownRequest, by, comment: str = "") -> Reple
         reservation.closed_at = now
         reservation.save(update_fields=["state", "movement", "closed_at"])
     drawn = request.approved_quantity
+    assert drawn is not None  # an approved request has its quantity (a check constraint)
     premium = (drawn * agreement.premium_pct / Decimal("100")).quantize(QUANTUM, rounding=ROUND_HALF_UP)
     sale = _money(drawn * agreement.locked_price)
     premium_value = _money(premium * agreement.locked_price)

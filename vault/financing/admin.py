@@ -45,8 +45,8 @@ from vault.ledger.apis import csv_response, xlsx_response
 
 class TrancheInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Tranche
-    fields = ["id", "amount", "expected_date", "actual_date", "status", "purpose"]
-    readonly_fields = fields
+    readonly_fields = ["id", "amount", "expected_date", "actual_date", "status", "purpose"]
+    fields = tuple(readonly_fields)
     extra = 0
     show_change_link = True
     ordering = ["expected_date", "id"]
@@ -54,8 +54,8 @@ class TrancheInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class InterestRateInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = InterestRate
-    fields = ["effective_from", "rate_pct", "created_by", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["effective_from", "rate_pct", "created_by", "created_at"]
+    fields = tuple(readonly_fields)
     extra = 0
     ordering = ["effective_from"]
 
@@ -98,7 +98,7 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
         "undrawn",
         "links",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def get_queryset(self, request):
         return selectors.facility_list()
@@ -239,7 +239,7 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
     add_form = TranchePlanForm
     add_title = "Plan a tranche"
     readonly_fields = ["facility", "amount", "expected_date", "actual_date", "purpose", "status", "created_by"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def add_service(self, request, data):
         return services.tranche_plan(by=request.user, **data)
@@ -384,7 +384,7 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
     add_title = "Add a market price"
     change_list_template = "admin/financing/pricepoint/change_list.html"
     readonly_fields = ["material", "date", "usd_per_kg", "source", "created_by", "created_at"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def add_service(self, request, data):
         return services.price_point_create(by=request.user, **data)

@@ -4,7 +4,7 @@ manufacturers see none of it (403)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -282,7 +282,7 @@ class PricePointViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnl
         """Import prices from CSV (material,date,usd_per_kg,source), uploaded as `file` or sent as
         JSON `text`; all rows or none, bad rows named by line."""
         if "file" in request.FILES:
-            data = PriceImportSerializer(data=request.data)
+            data: serializers.Serializer = PriceImportSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             try:
                 text = data.validated_data["file"].read().decode("utf-8-sig")

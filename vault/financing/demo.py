@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ LABEL = "financing demo data"
 # Parameter: the EXIM rate is not public (see docs/domain.md).
 EXIM_RATE_PCT = Decimal(os.environ.get("VAULT_DEMO_EXIM_RATE_PCT", "4.25"))
 
-FACILITIES = [
+FACILITIES: list[dict[str, Any]] = [
     {
         "code": "EXIM-2026",
         "name": "EXIM direct loan to the reserve",
@@ -59,7 +60,7 @@ FACILITIES = [
         "commitment": Decimal("400000000.00"),
     },
 ]
-PRIVATE_CAPITAL_TERMS = {
+PRIVATE_CAPITAL_TERMS: dict[str, Any] = {
     "available_from": date(2026, 2, 2),
     "available_until": date(2029, 2, 1),
     "maturity_date": date(2036, 2, 2),

@@ -19,7 +19,7 @@ class DayCount(models.TextChoices):
     ACT_365F = "ACT/365F", "Actual/365 Fixed"
 
 
-DAYS_IN_YEAR = {DayCount.ACT_360: 360, DayCount.ACT_365F: 365}
+DAYS_IN_YEAR: dict[str, int] = {DayCount.ACT_360: 360, DayCount.ACT_365F: 365}
 
 
 class Facility(models.Model):

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -69,7 +70,7 @@ class FacilitySerializer(ModelSerializer):
             "rate_schedule",
         ]
         # The service checks uniqueness and answers 400 with the field named.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -173,7 +174,7 @@ class PricePointSerializer(ModelSerializer):
         model = PricePoint
         fields = ["id", "material", "date", "usd_per_kg", "source", "created_at"]
         read_only_fields = ["id", "created_at"]
-        validators = []  # the service answers a duplicate with 409 and the field named
+        validators: list[Any] = []  # the service answers a duplicate with 409 and the field named
 
 
 class PriceImportSerializer(serializers.Serializer):
@@ -230,7 +231,8 @@ class StatementSerializer(serializers.Serializer):
 
 class ValuationQuerySerializer(serializers.Serializer):
     as_of = BoundedDateField(required=False, allow_null=True, default=None)
-    source = serializers.CharField(required=False, allow_blank=True, default="")
+    # A field of the API named `source` (a Field's attribute for DRF's stubs, not for a Serializer).
+    source = serializers.CharField(required=False, allow_blank=True, default="")  # type: ignore[assignment]
 
 
 class MaterialValuationSerializer(serializers.Serializer):
@@ -250,7 +252,7 @@ class MaterialValuationSerializer(serializers.Serializer):
 
 class ValuationSerializer(serializers.Serializer):
     as_of = BoundedDateField()
-    source = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True)  # type: ignore[assignment]  # the API's `source`, as above
     materials = MaterialValuationSerializer(many=True)
     total_cost = serializers.DecimalField(**MONEY)
     total_market_value = serializers.DecimalField(**MONEY)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from vault.accounts.models import Organization
 from vault.core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from vault.core.history import history_as
 from vault.core.numbers import MONEY, PRICE, RATE, parse_decimal
 from vault.financing.models import (
     DAYS_IN_YEAR,
@@ -192,6 +193,7 @@ def facility_create(
     except ValidationError as exc:
         _raise_validation(exc)
     if kind == Facility.Kind.LOAN:
+        assert interest_code is not None  # facility_account_codes names both for a loan
         facility.account = account_open(
             code=principal_code, name=f"Loan payable, {code}", type=AccountType.LIABILITY, subledger=code
         )
@@ -202,7 +204,7 @@ def facility_create(
         facility.account = account_open(
             code=principal_code, name=f"Investor capital, {code}", type=AccountType.EQUITY, subledger=code
         )
-    facility._history_user = by
+    history_as(facility, by=by)
     facility.save()
     if rate is not None:
         InterestRate.objects.create(facility=facility, effective_from=available_from, rate_pct=rate, created_by=by)
@@ -259,7 +261,7 @@ def facility_update(
             code="maturity_before_availability_end",
         )
     if changed:
-        facility._history_user = by
+        history_as(facility, by=by)
         facility.save(update_fields=changed)
     return facility
 
@@ -317,7 +319,7 @@ def tranche_plan(*, facility: Facility, amount: Decimal, expected_date: date_typ
     facility = _lock(facility)
     _check_undrawn(facility, amount)
     tranche = Tranche(facility=facility, amount=amount, expected_date=expected_date, purpose=purpose, created_by=by)
-    tranche._history_user = by
+    history_as(tranche, by=by)
     tranche.save()
     return tranche
 
@@ -339,7 +341,7 @@ def tranche_approve(*, tranche: Tranche, by) -> Tranche:
     _transition(tranche, {Tranche.Status.PLANNED}, "approved")
     _check_undrawn(facility, tranche.amount)
     tranche.status = Tranche.Status.APPROVED
-    tranche._history_user = by
+    history_as(tranche, by=by)
     tranche.save(update_fields=["status"])
     return tranche
 
@@ -362,7 +364,7 @@ def tranche_disburse(*, tranche: Tranche, by, date: date_type | None = None) -> 
     Facility.objects.filter(pk=facility.pk).update(disbursed=F("disbursed") + tranche.amount)
     tranche.status = Tranche.Status.DISBURSED
     tranche.actual_date = day
-    tranche._history_user = by
+    history_as(tranche, by=by)
     tranche.save(update_fields=["status", "actual_date"])
     noun = "Loan tranche" if facility.is_loan else "Capital call"
     entry_post(
@@ -382,8 +384,7 @@ def tranche_cancel(*, tranche: Tranche, by, reason: str = "") -> Tranche:
     _, tranche = _lock_tranche(tranche)
     _transition(tranche, {Tranche.Status.PLANNED, Tranche.Status.APPROVED}, "cancelled")
     tranche.status = Tranche.Status.CANCELLED
-    tranche._history_user = by
-    tranche._change_reason = reason
+    history_as(tranche, by=by, reason=reason)
     tranche.save(update_fields=["status"])
     return tranche
 
@@ -463,6 +464,7 @@ def interest_pay(*, facility: Facility, amount: Decimal, date: date_type, by, me
             code="exceeds_interest_payable",
         )
     payment = InterestPayment.objects.create(facility=facility, amount=amount, date=date, memo=memo, created_by=by)
+    assert facility.interest_account is not None  # a loan has one (facility_create)
     entry_post(
         date=date,
         memo=memo or f"Interest paid: {facility.code}",
@@ -547,12 +549,15 @@ def interest_accrue(*, facility: Facility, through: date_type) -> list[InterestA
     if not disbursals:
         return []
     last = last_accrued_day(facility)
-    start = last + timedelta(days=1) if last else disbursals[0][0]
+    first_disbursal = disbursals[0][0]
+    assert first_disbursal is not None  # a disbursed tranche has its date (a check constraint)
+    start: date_type = last + timedelta(days=1) if last else first_disbursal
     if start > through:
         return []
     deltas: dict[date_type, Decimal] = {}
-    for day, amount in disbursals:
-        deltas[day] = deltas.get(day, Decimal("0")) + amount
+    for disbursed_on, amount in disbursals:
+        assert disbursed_on is not None
+        deltas[disbursed_on] = deltas.get(disbursed_on, Decimal("0")) + amount
     for day, amount in facility.repayments.values_list("date", "amount"):
         deltas[day] = deltas.get(day, Decimal("0")) - amount
     rates = list(facility.rates.order_by("effective_from").values_list("effective_from", "rate_pct"))
@@ -576,6 +581,7 @@ def interest_accrue(*, facility: Facility, through: date_type) -> list[InterestA
         )
         day += timedelta(days=1)
     rows = InterestAccrual.objects.bulk_create(rows)
+    assert facility.interest_account is not None  # a loan has one (facility_create)
     for row in rows:
         if row.amount == 0:
             continue

@@ -77,8 +77,8 @@ class SiteAdmin(ServiceFormMixin, HistoryAdmin):
 class MovementInline(ReadOnlyInline):
     model = Movement
     fk_name = "lot"
-    fields = ["created_at", "kind", "quantity", "balance_after", "value", "reason", "created_by"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "kind", "quantity", "balance_after", "value", "reason", "created_by"]
+    fields = tuple(readonly_fields)
     ordering = ["-id"]
 
     def get_queryset(self, request):
@@ -227,7 +227,7 @@ class MovementAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         movement = get_object_or_404(Movement.objects.select_related("lot"), pk=pk)
-        at = formats.localize(timezone.template_localtime(movement.created_at))
+        at = formats.localize(timezone.localtime(movement.created_at))
         return self.service_form_view(
             request,
             form=MovementReverseForm(*form_data(request)),

@@ -3,7 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from vault.core.numbers import QUANTITY
-from vault.core.serializers import ModelSerializer
+from vault.core.serializers import ModelSerializer, related_code
 from vault.inventory.models import Lot, Material, Movement, Position, Site
 from vault.inventory.selectors import site_held
 from vault.inventory.services import CREATABLE_KINDS, code_unchanged
@@ -78,8 +78,8 @@ class LotStatusSerializer(serializers.Serializer):
 
 
 class MovementSerializer(ModelSerializer):
-    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    material = related_code()
+    site = related_code()
     lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
 
@@ -121,8 +121,8 @@ class MovementReverseSerializer(serializers.Serializer):
 
 
 class PositionSerializer(ModelSerializer):
-    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    material = related_code()
+    site = related_code()
     available = serializers.DecimalField(read_only=True, help_text="on_hand - reserved - unavailable", **QUANTITY)
 
     class Meta:

@@ -20,10 +20,12 @@ of these services in one transaction over lots at different sites calls `stock_l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import partial
+from typing import TypeVar
 
 from django.db import connection, transaction
 from django.db.models import F, ProtectedError, Q, Sum
@@ -31,6 +33,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 
 from vault.core.errors import Conflict, DomainError, InsufficientStock, InvalidInput
+from vault.core.history import history_as
 from vault.core.numbers import parse_quantity
 from vault.inventory.models import Lot, Material, Movement, Position, Site, value_at_cost
 from vault.inventory.selectors import site_held
@@ -61,13 +64,16 @@ MATERIAL_EDITABLE = ("name", "form", "grade", "coverage_target_days", "price_flo
 SITE_EDITABLE = ("name", "country", "custodian", "capacity_kg")
 
 
+CatalogueRow = TypeVar("CatalogueRow", Material, Site)
+
+
 def _catalogue_add(row: Material | Site, *, by) -> None:
     row.full_clean()
-    row._history_user = by
+    history_as(row, by=by)
     row.save()
 
 
-def _catalogue_update(row: Material | Site, *, by, changes: dict, editable: tuple[str, ...]) -> Material | Site:
+def _catalogue_update(row: CatalogueRow, *, by, changes: dict, editable: tuple[str, ...]) -> CatalogueRow:
     """Lock `row`, apply the `changes` that differ from it, validate and save those."""
     if "code" in changes:
         code_unchanged(instance=row, code=changes.pop("code"))
@@ -80,18 +86,18 @@ def _catalogue_update(row: Material | Site, *, by, changes: dict, editable: tupl
         setattr(locked, name, changes[name])
     if changed:
         locked.full_clean(exclude=[f.name for f in row._meta.concrete_fields if f.name not in changed])
-        locked._history_user = by
+        history_as(locked, by=by)
         locked.save(update_fields=changed)
     return locked
 
 
 def _catalogue_delete(row: Material | Site, *, by) -> None:
-    row._history_user = by
+    history_as(row, by=by)
     try:
         row.delete()
     except ProtectedError:
         raise Conflict(
-            f"{row._meta.verbose_name.capitalize()} {row.code} is in use (lots, prices, forecasts…): it stays.",
+            f"{str(row._meta.verbose_name).capitalize()} {row.code} is in use (lots, prices, forecasts…): it stays.",
             code="in_use",
         ) from None
 
@@ -319,7 +325,7 @@ def _record(
 
 
 # Which account takes the other side of the inventory account, per kind of movement.
-_CONTRA_ACCOUNT = {
+_CONTRA_ACCOUNT: dict[str, str] = {
     Movement.Kind.RECEIPT: chart.CASH,
     Movement.Kind.ADJUSTMENT: chart.INVENTORY_ADJUSTMENTS,
     Movement.Kind.TRANSFER: chart.INVENTORY_ADJUSTMENTS,
@@ -392,7 +398,7 @@ def lot_create(
         assay_certificate=assay_certificate,
     )
     lot.full_clean()
-    lot._history_user = by
+    history_as(lot, by=by)
     lot.save()
     _ensure_position(material.pk, site.pk)
     if initial_quantity is not None:
@@ -430,8 +436,7 @@ def lot_set_status(*, lot: Lot, status: str, by, reason: str = "") -> Lot:
         )
     was_available = lot.is_available
     lot.status = status
-    lot._history_user = by
-    lot._change_reason = reason
+    history_as(lot, by=by, reason=reason)
     lot.save(update_fields=["status"])
     if was_available != lot.is_available:
         shift = lot.on_hand if was_available else -lot.on_hand
@@ -463,7 +468,7 @@ def lot_details_update(*, lot: Lot, by, **changes) -> Lot:
     for name in changed:
         setattr(locked, name, changes[name])
     locked.full_clean(exclude=[f.name for f in Lot._meta.concrete_fields if f.name not in changed])
-    locked._history_user = by
+    history_as(locked, by=by)
     locked.save(update_fields=changed)
     return locked
 
@@ -717,7 +722,7 @@ def lot_unreserve(*, lot: Lot, quantity: Decimal) -> Lot:
     return lot
 
 
-_DISPATCH = {
+_DISPATCH: dict[str, Callable[..., Movement]] = {
     Movement.Kind.RECEIPT: movement_receipt,
     Movement.Kind.ADJUSTMENT: movement_adjust,
     Movement.Kind.WRITE_OFF: movement_write_off,

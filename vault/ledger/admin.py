@@ -47,7 +47,8 @@ class DateRangeFilter(admin.ListFilter):
         return list(self.parameters)
 
     def value(self, name: str) -> date | None:
-        return _parse_date(self.used_parameters.get(name))
+        raw = self.used_parameters.get(name)
+        return _parse_date(raw if isinstance(raw, str) else None)
 
     def choices(self, changelist):
         preserved = [(k, v) for k, v in changelist.params.items() if k not in self.parameters]
@@ -101,8 +102,8 @@ class FacilityFilter(admin.SimpleListFilter):
 
 class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = JournalLine
-    fields = ["account", "debit", "credit"]
-    readonly_fields = fields
+    readonly_fields = ["account", "debit", "credit"]
+    fields = tuple(readonly_fields)
     extra = 0
     can_delete = False
 
@@ -117,7 +118,7 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["posted_by", "reverses"]
     search_fields = ["memo", "=source_id"]
     readonly_fields = ["number", "date", "memo", "source_type", "source_id", "reverses", "posted_at", "posted_by"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     inlines = [JournalLineInline]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -237,7 +238,7 @@ class DownloadRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username"]
     date_hierarchy = "at"
     ordering = ["-at", "-id"]
-    fields = ["at", "user", "what", "format", "via", "row_count", "query"]
-    readonly_fields = fields
+    readonly_fields = ["at", "user", "what", "format", "via", "row_count", "query"]
+    fields = tuple(readonly_fields)
     paginator = EstimatedCountPaginator
     show_full_result_count = False

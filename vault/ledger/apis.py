@@ -1,6 +1,8 @@
 """Ledger API: journal entries (read; finance posts manual entries and reversals), account
 balances, the trial balance and the journal downloads. Routed from vault/financing/urls.py."""
 
+from typing import TYPE_CHECKING
+
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -52,7 +54,13 @@ class XlsxRenderer(FileRenderer):
     format = "xlsx"
 
 
-class FileDownloadMixin:
+if TYPE_CHECKING:  # what the mixin is mixed into, for the type checker
+    _APIView = APIView
+else:
+    _APIView = object
+
+
+class FileDownloadMixin(_APIView):
     """For views that answer with a file: any Accept header (or `?format=`) gets the file, and
     errors are always JSON, with the one error shape of the API."""
 

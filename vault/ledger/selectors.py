@@ -1,17 +1,29 @@
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from vault.ledger.models import Account, JournalEntry, JournalLine
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Balances(TypedDict):
+    debits: Decimal
+    credits: Decimal
+
+
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=20, decimal_places=2))
 CENT = Decimal("0.01")
 
 
-def accounts_with_balances(*, as_of: date | None = None) -> QuerySet[Account]:
+def accounts_with_balances(*, as_of: date | None = None) -> QuerySet[WithAnnotations[Account, Balances]]:
     """Accounts annotated with total `debits`, `credits` up to and including `as_of`, in one query."""
     line_filter = Q(lines__entry__date__lte=as_of) if as_of else Q()
     return Account.objects.annotate(

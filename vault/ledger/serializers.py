@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
@@ -65,7 +68,7 @@ class LineInputSerializer(serializers.Serializer):
 class ManualEntrySerializer(serializers.Serializer):
     date = BoundedDateField()
     memo = serializers.CharField(max_length=300)
-    lines = LineInputSerializer(many=True, min_length=2)
+    lines: serializers.ListSerializer[Any] = serializers.ListSerializer(child=LineInputSerializer(), min_length=2)
 
 
 class EntryReverseSerializer(serializers.Serializer):
