@@ -160,10 +160,10 @@ class Tranche(models.Model):
         return f"{self.facility_id}#{self.pk} {self.amount} {self.status}"
 
 
-class Repayment(models.Model):
-    """Principal paid back (a loan) or capital returned (private capital)."""
+class FacilityPayment(models.Model):
+    """Money paid on a facility on a day, by whom: the shape of repayments and interest
+    payments (append-only in the database: financing/migrations/0002_triggers.py)."""
 
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="repayments")
     amount = models.DecimalField(**MONEY)
     date = models.DateField()
     memo = models.CharField(max_length=300, blank=True)
@@ -173,7 +173,16 @@ class Repayment(models.Model):
     )
 
     class Meta:
+        abstract = True
         ordering = ["facility_id", "date", "id"]
+
+
+class Repayment(FacilityPayment):
+    """Principal paid back (a loan) or capital returned (private capital)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="repayments")
+
+    class Meta(FacilityPayment.Meta):
         constraints = [models.CheckConstraint(name="repayment_amount_positive", condition=Q(amount__gt=0))]
 
     def __str__(self) -> str:
@@ -207,20 +216,12 @@ class InterestAccrual(models.Model):
         return f"{self.facility_id} {self.date} {self.amount}"
 
 
-class InterestPayment(models.Model):
+class InterestPayment(FacilityPayment):
     """Accrued interest paid to the lender (Dr interest payable / Cr cash)."""
 
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="interest_payments")
-    amount = models.DecimalField(**MONEY)
-    date = models.DateField()
-    memo = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
-    class Meta:
-        ordering = ["facility_id", "date", "id"]
+    class Meta(FacilityPayment.Meta):
         constraints = [models.CheckConstraint(name="interest_payment_amount_positive", condition=Q(amount__gt=0))]
 
     def __str__(self) -> str:

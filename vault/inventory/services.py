@@ -476,6 +476,27 @@ def lot_details_update(*, lot: Lot, by, **changes) -> Lot:
 # --- movements -------------------------------------------------------------------------------
 
 
+def _one_lot_movement(
+    *, kind: str, lot: Lot, delta: Decimal, by, reason: str, reference: str, contra: str | None = None
+) -> Movement:
+    """Lock the lot, refuse an inflow beyond its site's capacity, change its stock by `delta`,
+    record the movement and post its value (against `contra`, or the kind's own account): the
+    one body of receipts, adjustments and write-offs."""
+    lot = _locked(lot)[lot.pk]
+    _check_capacity(lot.site, delta)
+    after = _apply([_Change(lot, delta)])
+    movement = _record(
+        kind=kind, lot=lot, quantity=delta, balance_after=after[lot.pk], by=by, reason=reason, reference=reference
+    )
+    _post([movement], by=by, contra=contra)
+    return movement
+
+
+def _reason_required(reason: str, message: str) -> None:
+    if not reason.strip():
+        raise InvalidInput(message, field="reason", code="reason_required")
+
+
 @transaction.atomic
 def movement_receipt(
     *, lot: Lot, quantity: Decimal, by, reason: str = "", reference: str = "", contra_account: str = chart.CASH
@@ -483,63 +504,36 @@ def movement_receipt(
     """Receive material into a lot (Dr inventory at the lot's unit cost / Cr `contra_account`,
     cash by default). Refused beyond the site's capacity."""
     quantity = parse_quantity(quantity)
-    lot = _locked(lot)[lot.pk]
-    _check_capacity(lot.site, quantity)
-    after = _apply([_Change(lot, quantity)])
-    movement = _record(
+    return _one_lot_movement(
         kind=Movement.Kind.RECEIPT,
         lot=lot,
-        quantity=quantity,
-        balance_after=after[lot.pk],
+        delta=quantity,
         by=by,
         reason=reason,
         reference=reference,
+        contra=contra_account,
     )
-    _post([movement], by=by, contra=contra_account)
-    return movement
 
 
 @transaction.atomic
 def movement_adjust(*, lot: Lot, quantity: Decimal, by, reason: str, reference: str = "") -> Movement:
-    """Correct a lot after a count or an assay by a signed quantity; a reason is required."""
+    """Correct a lot after a count or an assay by a signed quantity; a reason is required. An
+    increase is refused beyond the site's capacity."""
     quantity = parse_quantity(quantity, allow_negative=True)
-    if not reason.strip():
-        raise InvalidInput("An adjustment needs a reason (count, assay...).", field="reason", code="reason_required")
-    lot = _locked(lot)[lot.pk]
-    _check_capacity(lot.site, quantity)
-    after = _apply([_Change(lot, quantity)])
-    movement = _record(
-        kind=Movement.Kind.ADJUSTMENT,
-        lot=lot,
-        quantity=quantity,
-        balance_after=after[lot.pk],
-        by=by,
-        reason=reason,
-        reference=reference,
+    _reason_required(reason, "An adjustment needs a reason (count, assay...).")
+    return _one_lot_movement(
+        kind=Movement.Kind.ADJUSTMENT, lot=lot, delta=quantity, by=by, reason=reason, reference=reference
     )
-    _post([movement], by=by)
-    return movement
 
 
 @transaction.atomic
 def movement_write_off(*, lot: Lot, quantity: Decimal, by, reason: str, reference: str = "") -> Movement:
     """Write material off (lost, damaged beyond use); a reason is required."""
     quantity = parse_quantity(quantity)
-    if not reason.strip():
-        raise InvalidInput("A write-off needs a reason.", field="reason", code="reason_required")
-    lot = _locked(lot)[lot.pk]
-    after = _apply([_Change(lot, -quantity)])
-    movement = _record(
-        kind=Movement.Kind.WRITE_OFF,
-        lot=lot,
-        quantity=-quantity,
-        balance_after=after[lot.pk],
-        by=by,
-        reason=reason,
-        reference=reference,
+    _reason_required(reason, "A write-off needs a reason.")
+    return _one_lot_movement(
+        kind=Movement.Kind.WRITE_OFF, lot=lot, delta=-quantity, by=by, reason=reason, reference=reference
     )
-    _post([movement], by=by)
-    return movement
 
 
 @transaction.atomic
