@@ -36,6 +36,14 @@ class MaterialViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.material_list()
 
+    def perform_create(self, serializer):
+        serializer.instance = services.material_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.material_update(
+            material=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
+
 
 class SiteViewSet(viewsets.ModelViewSet):
     """Storage depots, referenced by code."""
@@ -47,6 +55,14 @@ class SiteViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.site_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.site_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.site_update(
+            site=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
 
 class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -5,37 +5,26 @@ from rest_framework import serializers
 from vault.core.numbers import QUANTITY
 from vault.core.serializers import ModelSerializer, related_code
 from vault.inventory.models import Lot, Material, Movement, Position, Site
-from vault.inventory.selectors import site_held
-from vault.inventory.services import CREATABLE_KINDS, code_unchanged
+from vault.inventory.services import CREATABLE_KINDS
 
 
-class NaturalKeySerializer(ModelSerializer):
-    """`code` is the natural key: given on creation, never changed after (the same code may be
-    sent again on PATCH; another one is refused with `code_immutable`, nothing written)."""
+class MaterialSerializer(ModelSerializer):
+    """Created by `material_create` and changed by `material_update` (the API's views): `code`,
+    the natural key, never changes after (the same code may be sent again on PATCH; another one
+    is refused with `code_immutable`, nothing written)."""
 
-    def validate_code(self, value):
-        if self.instance is not None:
-            code_unchanged(instance=self.instance, code=value)
-        return value
-
-
-class MaterialSerializer(NaturalKeySerializer):
     class Meta:
         model = Material
         fields = ["code", "name", "form", "grade", "unit", "coverage_target_days", "price_floor"]
 
 
-class SiteSerializer(NaturalKeySerializer):
+class SiteSerializer(ModelSerializer):
+    """Created by `site_create` and changed by `site_update`, which refuses a code change and a
+    capacity below what the site holds (`capacity_below_held`, under the site's row lock)."""
+
     class Meta:
         model = Site
         fields = ["code", "name", "country", "custodian", "capacity_kg"]
-
-    def validate_capacity_kg(self, value):
-        if value is not None and self.instance is not None:
-            held = site_held(site=self.instance)
-            if value < held:
-                raise serializers.ValidationError(f"The site holds {held} kg; capacity cannot be less.")
-        return value
 
 
 class LotSerializer(ModelSerializer):
