@@ -12,7 +12,7 @@ from knox.models import AuthToken
 
 from vault.accounts.models import ApiToken, Organization, SecondFactorEvent, User
 from vault.accounts.services import second_factor_reset
-from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin
+from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin, RevocableAdminMixin
 from vault.core.throttles import client_ip
 
 
@@ -33,7 +33,7 @@ class UserAdmin(BaseUserAdmin, HistoryAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(RevocableAdminMixin, admin.ModelAdmin):
     """API tokens, for review and revocation. No key is stored (knox keeps its SHA-512 digest),
     and the digest is not shown either: a token is named by its key's first characters.
     Read-only: tokens are issued by the token endpoint only. Every staff role views the list (the
@@ -51,15 +51,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="live")
     def live(self, obj: ApiToken) -> bool:
         return obj.expiry is None or obj.expiry >= timezone.now()
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
 
 
 # --- third-party admins, narrowed to the roles ------------------------------------------------------
@@ -121,7 +112,7 @@ admin.site.unregister(TOTPDevice)
 
 
 @admin.register(TOTPDevice)
-class TOTPDeviceAdmin(admin.ModelAdmin):
+class TOTPDeviceAdmin(RevocableAdminMixin, admin.ModelAdmin):
     """Authenticator apps: who enrolled, when, last used, failed codes in a row. Delete (the
     reset): superusers only; the user sets up a new app at the next login."""
 
@@ -131,15 +122,6 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email"]
     fields = tuple(SECOND_FACTOR_FIELDS)
     readonly_fields = SECOND_FACTOR_FIELDS
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
 
     def delete_model(self, request, obj) -> None:
         second_factor_reset(user=obj.user, by=request.user, ip=client_ip(request))

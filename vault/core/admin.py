@@ -275,6 +275,14 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class RevocableAdminMixin(ReadOnlyAdminMixin):
+    """For credentials (API tokens, authenticator apps): viewable by every staff role, never added
+    or changed here; deleting one (a revocation, a reset) is for superusers."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
