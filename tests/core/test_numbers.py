@@ -70,7 +70,9 @@ def test_a_value_is_accepted_exactly_when_the_column_holds_it_unrounded(value):
     [
         "vault.inventory.services",
         "vault.drawdowns.services",
-        "vault.coverage.services",
+        "vault.coverage.services.inbound",
+        "vault.coverage.services.scenarios",
+        "vault.coverage.parsing",
     ],
 )
 def test_the_services_use_the_one_rule(call):

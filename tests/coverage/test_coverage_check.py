@@ -11,6 +11,7 @@ from tests.factories import LotFactory, MaterialFactory, UserFactory
 from vault.coverage import domain, services
 from vault.coverage.models import Alert, CoverageRun, CoverageSnapshot
 from vault.coverage.selectors import coverage_inputs
+from vault.coverage.services import checks
 from vault.inventory.models import Lot
 from vault.inventory.services import lot_reserve, lot_set_status, movement_release, movement_reverse
 
@@ -202,7 +203,7 @@ def test_a_failed_check_writes_nothing(short, monkeypatch):
     def boom(**kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "_alerts_sync", boom)
+    monkeypatch.setattr(checks, "_alerts_sync", boom)
     with pytest.raises(RuntimeError):
         services.coverage_check()
     assert not CoverageRun.objects.exists()

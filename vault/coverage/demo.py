@@ -19,7 +19,7 @@ from vault.accounts.demo import demo_manager
 from vault.accounts.models import User
 from vault.coverage import domain, services
 from vault.coverage.models import ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
-from vault.coverage.selectors import MaterialInputs, coverage_inputs
+from vault.coverage.selectors import MaterialInputs, coverage_figures, coverage_inputs
 from vault.inventory.models import Material
 
 LABEL = "coverage demo data"
@@ -168,8 +168,8 @@ def _backfill(today: date) -> None:
                 by_mining=entry.by_mining,
                 by_processing=entry.by_processing,
             )
-            figures = services.coverage_figures(inputs=past, today=day, window_days=window, band=band, limit=limit)
-            snapshots.append(services.snapshot_build(run, figures, moment))
+            figures = coverage_figures(inputs=past, today=day, window_days=window, band=band, limit=limit)
+            snapshots.append(services.snapshot_build(run=run, figures=figures, now=moment))
         CoverageSnapshot.objects.bulk_create(snapshots)
 
 

@@ -5,7 +5,7 @@ from vault.core.errors import InvalidInput
 from vault.core.filters import BoundedDateFilter, IdFilter
 from vault.coverage.domain import Status
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageSnapshot, Inbound
-from vault.coverage.services import parse_month
+from vault.coverage.parsing import parse_month
 
 
 class MonthFilter(django_filters.CharFilter):

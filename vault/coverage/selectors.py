@@ -5,15 +5,17 @@ the materials a manufacturer holds entitlements in."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Aggregate, Case, DecimalField, F, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from vault.accounts.permissions import is_manufacturer
+from vault.coverage import domain
 from vault.coverage.domain import Status, month_start
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageSnapshot, ForecastVersion, Inbound
 from vault.drawdowns.selectors import entitled_material_ids
@@ -60,6 +62,18 @@ def window_start(*, today: date, window_days: int) -> datetime:
     return timezone.make_aware(datetime.combine(first_day, time.min))
 
 
+def _totals(
+    inputs: dict[int, MaterialInputs], queryset: QuerySet, group: tuple[str, ...], total: Aggregate
+) -> Iterator[tuple[MaterialInputs, list, Decimal]]:
+    """One GROUP BY query over `queryset`: (the material's inputs, the `group` values, the
+    `total`, zero for a sum of nothing) per material and `group`, for the materials in `inputs`."""
+    rows = queryset.order_by().values("material_id", *group).annotate(total=total)
+    for material_id, *keys, value in rows.values_list("material_id", *group, "total"):
+        entry = inputs.get(material_id)
+        if entry is not None:
+            yield entry, keys, ZERO if value is None else value
+
+
 def coverage_inputs(
     *, today: date, material_ids: list[int] | None = None, window_days: int | None = None
 ) -> list[MaterialInputs]:
@@ -75,66 +89,92 @@ def coverage_inputs(
     ids = None if material_ids is None else list(inputs)
 
     # Usable stock: on hand - reserved - unavailable, from the maintained positions.
-    for material_id, total in (
-        _scoped(Position.objects.order_by(), ids)
-        .values("material_id")
-        .annotate(total=Sum("available"))
-        .values_list("material_id", "total")
-    ):
-        if material_id in inputs:
-            inputs[material_id].usable_stock = total or ZERO
+    for entry, _, total in _totals(inputs, _scoped(Position.objects.all(), ids), (), Sum("available")):
+        entry.usable_stock = total or ZERO
 
     # Current forecast per month, summed over participants, from this month on.
-    for material_id, month, total in (
-        _scoped(ConsumptionForecast.objects.order_by(), ids)
-        .filter(superseded_by__isnull=True, month__gte=month_start(today))
-        .values("material_id", "month")
-        .annotate(total=Sum("quantity"))
-        .values_list("material_id", "month", "total")
-    ):
-        if material_id in inputs:
-            inputs[material_id].monthly_demand[month] = total
+    forecasts = _scoped(ConsumptionForecast.objects.all(), ids).filter(
+        superseded_by__isnull=True, month__gte=month_start(today)
+    )
+    for entry, (month,), total in _totals(inputs, forecasts, ("month",), Sum("quantity")):
+        entry.monthly_demand[month] = total
 
     # Confirmed inbound from today on.
-    for material_id, expected, total in (
-        _scoped(Inbound.objects.order_by(), ids)
-        .filter(confirmed=True, expected_date__gte=today)
-        .values("material_id", "expected_date")
-        .annotate(total=Sum("quantity"))
-        .values_list("material_id", "expected_date", "total")
-    ):
-        if material_id in inputs:
-            inputs[material_id].inbound.append((expected, total))
+    inbound = _scoped(Inbound.objects.all(), ids).filter(confirmed=True, expected_date__gte=today)
+    for entry, (expected,), total in _totals(inputs, inbound, ("expected_date",), Sum("quantity")):
+        entry.inbound.append((expected, total))
 
     # Released in the window: releases (negative) net of their reversals (positive).
-    released_filter = Q(kind=Movement.Kind.RELEASE) | Q(
-        kind=Movement.Kind.REVERSAL, reverses__kind=Movement.Kind.RELEASE
+    released = _scoped(Movement.objects.all(), ids).filter(
+        Q(kind=Movement.Kind.RELEASE) | Q(kind=Movement.Kind.REVERSAL, reverses__kind=Movement.Kind.RELEASE),
+        created_at__gte=window_start(today=today, window_days=window_days),
     )
-    for material_id, total in (
-        _scoped(Movement.objects.order_by(), ids)
-        .filter(released_filter, created_at__gte=window_start(today=today, window_days=window_days))
-        .values("material_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("material_id", "total")
-    ):
-        if material_id in inputs:
-            inputs[material_id].released = max(-(total or ZERO), ZERO)
+    for entry, _, total in _totals(inputs, released, (), Sum("quantity")):
+        entry.released = max(-(total or ZERO), ZERO)
 
     # Usable stock by origin, for concentration: free stock of available lots.
-    for material_id, mined, processed, total in (
-        _scoped(Lot.objects.order_by(), ids)
-        .filter(status=Lot.Status.AVAILABLE, on_hand__gt=F("reserved"))
-        .values("material_id", "mining_country", "processing_country")
-        .annotate(total=Sum(F("on_hand") - F("reserved"), output_field=_QTY))
-        .values_list("material_id", "mining_country", "processing_country", "total")
-    ):
-        entry = inputs.get(material_id)
-        if entry is None:
-            continue
+    free = _scoped(Lot.objects.all(), ids).filter(status=Lot.Status.AVAILABLE, on_hand__gt=F("reserved"))
+    origins = ("mining_country", "processing_country")
+    free_stock = Sum(F("on_hand") - F("reserved"), output_field=_QTY)
+    for entry, (mined, processed), total in _totals(inputs, free, origins, free_stock):
         entry.by_mining[mined] = entry.by_mining.get(mined, ZERO) + total
         entry.by_processing[processed] = entry.by_processing.get(processed, ZERO) + total
 
     return list(inputs.values())
+
+
+# --- the computation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Coverage of one material: what a snapshot stores (under the same names, but for
+    `material` and `concentration`) and the scenario returns."""
+
+    material_id: int
+    material: str
+    usable_stock: Decimal
+    forward_days: Decimal | None
+    beyond_horizon: bool
+    depletion_date: date | None
+    trailing_days: Decimal | None
+    released_in_window: Decimal
+    trailing_window_days: int
+    target_days: int
+    status: str
+    concentration: domain.Concentration
+
+
+def coverage_figures(
+    *, inputs: MaterialInputs, today: date, window_days: int, band: Decimal, limit: Decimal
+) -> Figures:
+    """The figures of one material from its inputs (pure: no query)."""
+    forward = domain.forward_coverage(
+        stock=inputs.usable_stock, today=today, monthly_demand=inputs.monthly_demand, inbound=inputs.inbound
+    )
+    return Figures(
+        material_id=inputs.material_id,
+        material=inputs.code,
+        usable_stock=inputs.usable_stock,
+        forward_days=forward.days,
+        beyond_horizon=forward.beyond_horizon,
+        depletion_date=forward.depletion_date,
+        trailing_days=domain.trailing_coverage(
+            stock=inputs.usable_stock, released=inputs.released, window_days=window_days
+        ),
+        released_in_window=inputs.released,
+        trailing_window_days=window_days,
+        target_days=inputs.target_days,
+        status=domain.coverage_status(days=forward.days, target_days=inputs.target_days, warning_band=band),
+        concentration=domain.concentration(by_mining=inputs.by_mining, by_processing=inputs.by_processing, limit=limit),
+    )
+
+
+def figures_for(inputs: list[MaterialInputs], *, today: date) -> list[Figures]:
+    """The figures of each material, with the configured window, warning band and
+    concentration limit."""
+    window, band, limit = trailing_window_days(), warning_band(), concentration_limit()
+    return [coverage_figures(inputs=i, today=today, window_days=window, band=band, limit=limit) for i in inputs]
 
 
 # --- lists for the API and the admin ------------------------------------------------------------

@@ -9,7 +9,7 @@ from vault.core.numbers import DAYS, PCT, QUANTITY
 from vault.core.serializers import BoundedDateField, ModelSerializer, related_code
 from vault.coverage.domain import Status
 from vault.coverage.models import Alert, ConsumptionForecast, CoverageRun, CoverageSnapshot, ForecastVersion, Inbound
-from vault.coverage.services import parse_month
+from vault.coverage.parsing import parse_month
 from vault.inventory.models import Material
 
 
