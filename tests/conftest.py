@@ -11,11 +11,27 @@ from vault.drawdowns import services as drawdown_services
 
 
 def pytest_configure(config):
+    _flush_append_only_tables_too()
     config.addinivalue_line(
         "markers",
         "real_clock: keep the real clock (the test starts subprocesses that cannot travel; it must not "
         "depend on the date some other way)",
     )
+
+
+def _flush_append_only_tables_too() -> None:
+    """Between transactional tests Django empties every table with one TRUNCATE; the append-only
+    tables refuse it (`vault.core.db.forbid_truncate`) unless the transaction sets
+    `vault.truncate_append_only`, which this flush, and only it, does."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET LOCAL vault.truncate_append_only = 'on'", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush
 
 
 def pytest_report_header(config):

@@ -8,9 +8,11 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from tests.factories import days
+from vault.drawdowns import services as drawdowns
 from vault.integrity.invariants import run_checks
 from vault.integrity.tasks import vault_check
-from vault.inventory.services import lot_reserve, movement_transfer
+from vault.inventory.services import movement_transfer
 
 
 def _sql(statement: str, params=None) -> None:
@@ -31,9 +33,20 @@ def _failing(results: dict[str, list[str]]) -> set[str]:
 
 
 @pytest.fixture
-def stock(lot, other_site, manager):
+def stock(lot, other_site, manager, maker_a, agreement_a):
+    """A lot 100 kg of which moved to another site, 50 kg reserved by an approved drawdown."""
     movement_transfer(lot=lot, quantity=Decimal("100"), to_site=other_site, by=manager)
-    lot_reserve(lot=lot, quantity=Decimal("50"))
+    request = drawdowns.drawdown_create(
+        by=maker_a,
+        material=lot.material,
+        quantity=Decimal("50"),
+        submit=True,
+        needed_by=days(10),
+        replenish_by=days(60),
+    )
+    drawdowns.drawdown_approve(request=request, by=manager)
+    lot.refresh_from_db()
+    assert lot.reserved == Decimal("50")
     return lot
 
 

@@ -11,8 +11,10 @@ from tests.drawdowns.conftest import make_request  # noqa: F401 - a fixture
 from tests.financing.factories import disbursed_tranche, make_facility
 from tests.integrity.test_vault_check import _bypass_triggers, _failing, _sql
 from vault.drawdowns import services as drawdowns
-from vault.financing.services import interest_accrue
+from vault.financing.services import fee_receive, interest_accrue, interest_pay, repayment_create
 from vault.integrity.invariants import run_checks
+from vault.ledger import chart
+from vault.ledger.services import Line, entry_post
 
 
 @pytest.fixture
@@ -115,3 +117,120 @@ def test_a_request_without_history_is_named(requests):
     assert run_checks()["request_state_explained_by_history"] == [
         f"drawdown request DR-{draft.pk} (draft): its last transition leads to nothing"
     ]
+
+
+# --- the ledger's control accounts re-derived from the financing rows ------------------------------
+
+
+@pytest.fixture
+def paid_loan(loan, finance):
+    """The loan with 100,000 repaid and 1,000 of interest paid on 12 March."""
+    repayment_create(facility=loan, amount=Decimal("100000"), date=date(2026, 3, 12), by=finance)
+    interest_pay(facility=loan, amount=Decimal("1000"), date=date(2026, 3, 12), by=finance)
+    return loan
+
+
+def test_a_loan_with_repayments_and_interest_paid_passes(paid_loan):
+    assert _failing(run_checks()) == set()
+
+
+def test_a_manual_entry_to_the_loan_payable_account_is_named(paid_loan, finance):
+    """The lender's figure: a manual 5M to the EXIM loan payable account made the ledger say more
+    than the facility owes, and vault_check passed."""
+    entry_post(
+        date=date(2026, 3, 12),
+        memo="manual",
+        lines=[Line(chart.CASH, debit=Decimal("5000000")), Line(paid_loan.account.code, credit=Decimal("5000000"))],
+        source_type="manual",
+        by=finance,
+    )
+    results = run_checks()
+    assert _failing(results) == {"principal_account_equals_tranches_less_repayments"}
+    [line] = results["principal_account_equals_tranches_less_repayments"]
+    assert re.fullmatch(
+        r"facility LOAN-T: principal account holds 5900000(\.00)?, tranches less repayments are 900000(\.00)?; "
+        r"repaid total 100000(\.00)?, repayments add up to 100000(\.00)?",
+        line,
+    )
+
+
+def test_a_repayment_deleted_behind_the_triggers_is_named(paid_loan):
+    _bypass_triggers("financing_repayment")
+    _sql("DELETE FROM financing_repayment WHERE facility_id = %s", [paid_loan.pk])
+    [line] = run_checks()["principal_account_equals_tranches_less_repayments"]
+    assert "repayments add up to 0" in line
+
+
+def test_truncated_accruals_are_named(paid_loan):
+    """The interest payable account still holds the accrued interest the rows no longer explain."""
+    _bypass_triggers("financing_interestaccrual")
+    _sql("DELETE FROM financing_interestaccrual WHERE facility_id = %s", [paid_loan.pk])
+    results = run_checks()
+    assert "interest_payable_equals_accruals_less_payments" in _failing(results)
+    [line] = results["interest_payable_equals_accruals_less_payments"]
+    assert re.fullmatch(
+        r"loan LOAN-T: interest payable account holds [\d.]+, accruals less interest paid are -1000(\.00)?", line
+    )
+
+
+def test_an_interest_payment_with_no_ledger_entry_is_named(paid_loan, finance):
+    _sql(
+        "INSERT INTO financing_interestpayment (facility_id, amount, date, memo, created_by_id, created_at) "
+        "VALUES (%s, 5, '2026-03-12', 'raw', %s, CURRENT_TIMESTAMP)",
+        [paid_loan.pk, finance.pk],
+    )
+    assert _failing(run_checks()) == {"interest_payable_equals_accruals_less_payments"}
+
+
+def test_a_fee_recorded_twice_for_one_source_is_named(org_a, finance):
+    for source_id in (41, 42):
+        fee_receive(
+            organization=org_a,
+            amount=Decimal("250"),
+            date=date(2026, 3, 2),
+            memo="",
+            by=finance,
+            source_type="fee",
+            source_id=source_id,
+        )
+    assert _failing(run_checks()) == set()
+    _bypass_triggers("financing_feereceipt")
+    _sql("UPDATE financing_feereceipt SET source_id = 41 WHERE source_id = 42")
+    assert run_checks()["one_fee_receipt_per_source"] == ["fee source fee:41 has 2 fee receipts"]
+
+
+# --- reservations and replenishments re-derived from their rows -------------------------------------
+
+
+def test_a_ghost_reservation_is_named(requests, lot):
+    """100 kg reserved on the lot and its position with no reservation row: it could never be released."""
+    _sql("UPDATE inventory_lot SET reserved = reserved + 100 WHERE id = %s", [lot.pk])
+    _sql(
+        "UPDATE inventory_position SET reserved = reserved + 100 WHERE material_id = %s AND site_id = %s",
+        [lot.material_id, lot.site_id],
+    )
+    results = run_checks()
+    assert _failing(results) == {"lot_reserved_equals_held_reservations"}
+    [line] = results["lot_reserved_equals_held_reservations"]
+    assert re.fullmatch(
+        rf"lot {lot.lot_number}: 130(\.000)? kg reserved but its held reservations add up to 30(\.000)?", line
+    )
+
+
+def test_replenished_quantity_out_of_step_with_the_replenishments_is_named(requests, manager, site):
+    _, _, approved = requests
+    obligation = drawdowns.drawdown_fulfil(request=approved, by=manager)
+    drawdowns.obligation_replenish(
+        obligation=obligation,
+        quantity=Decimal("10"),
+        site=site,
+        mining_country="US",
+        processing_country="US",
+        by=manager,
+    )
+    assert _failing(run_checks()) == set()
+    _sql("UPDATE drawdowns_replenishmentobligation SET replenished_quantity = 25 WHERE id = %s", [obligation.pk])
+    [line] = run_checks()["obligation_replenished_equals_replenishments"]
+    assert re.fullmatch(
+        rf"obligation {obligation.pk}: 25(\.000)? kg replenished but its replenishments add up to 10(\.000)?", line
+    )

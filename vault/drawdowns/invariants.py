@@ -38,3 +38,33 @@ register(
         ("drawdowns",),
     )
 )
+register(
+    Check(
+        "lot_reserved_equals_held_reservations",
+        "each lot's reserved stock is the sum of the drawdown reservations it holds (else it could never be released)",
+        """
+        SELECT l.lot_number, l.reserved, COALESCE(h.total, 0)
+          FROM inventory_lot l
+          LEFT JOIN (SELECT lot_id, SUM(quantity) AS total FROM drawdowns_reservation
+                      WHERE state = 'held' GROUP BY lot_id) h ON h.lot_id = l.id
+         WHERE l.reserved <> COALESCE(h.total, 0)
+        """,
+        lambda r: f"lot {r[0]}: {r[1]} kg reserved but its held reservations add up to {r[2]}",
+        ("drawdowns", "inventory"),
+    )
+)
+register(
+    Check(
+        "obligation_replenished_equals_replenishments",
+        "each replenishment obligation's replenished quantity is the sum of its replenishments",
+        """
+        SELECT o.id, o.replenished_quantity, COALESCE(r.total, 0)
+          FROM drawdowns_replenishmentobligation o
+          LEFT JOIN (SELECT obligation_id, SUM(quantity) AS total FROM drawdowns_replenishment
+                      GROUP BY obligation_id) r ON r.obligation_id = o.id
+         WHERE o.replenished_quantity <> COALESCE(r.total, 0)
+        """,
+        lambda r: f"obligation {r[0]}: {r[1]} kg replenished but its replenishments add up to {r[2]}",
+        ("drawdowns",),
+    )
+)

@@ -39,3 +39,68 @@ register(
         ("financing",),
     )
 )
+
+# Each facility's ledger accounts re-derived from the financing rows (credit-normal balances):
+# its principal account holds disbursed tranches less repayments, a loan's interest payable
+# account holds its accruals less the interest paid. A line posted to either by anything else (a
+# manual entry, a reversal, an edit with the triggers off) shows here.
+_ACCOUNT_BALANCES = """
+    SELECT l.account_id, SUM(l.credit) - SUM(l.debit) AS balance FROM ledger_journalline l GROUP BY l.account_id
+"""
+
+
+def _sums(table: str, where: str = "") -> str:
+    return f"(SELECT facility_id, SUM(amount) AS total FROM {table} {where} GROUP BY facility_id)"
+
+
+register(
+    Check(
+        "principal_account_equals_tranches_less_repayments",
+        "each facility's principal account (and its repaid total) equals its disbursed tranches less its repayments",
+        f"""
+        SELECT f.code, COALESCE(b.balance, 0), COALESCE(t.total, 0) - COALESCE(r.total, 0), f.repaid,
+               COALESCE(r.total, 0)
+          FROM financing_facility f
+          LEFT JOIN ({_ACCOUNT_BALANCES}) b ON b.account_id = f.account_id
+          LEFT JOIN {_sums("financing_tranche", "WHERE status = 'disbursed'")} t ON t.facility_id = f.id
+          LEFT JOIN {_sums("financing_repayment")} r ON r.facility_id = f.id
+         WHERE COALESCE(b.balance, 0) <> COALESCE(t.total, 0) - COALESCE(r.total, 0)
+            OR f.repaid <> COALESCE(r.total, 0)
+        """,
+        lambda r: (
+            f"facility {r[0]}: principal account holds {r[1]}, tranches less repayments are {r[2]}; "
+            f"repaid total {r[3]}, repayments add up to {r[4]}"
+        ),
+        ("financing", "ledger"),
+    )
+)
+register(
+    Check(
+        "interest_payable_equals_accruals_less_payments",
+        "each loan's interest payable account equals its accrued interest less the interest paid",
+        f"""
+        SELECT f.code, COALESCE(b.balance, 0), COALESCE(a.total, 0) - COALESCE(p.total, 0)
+          FROM financing_facility f
+          LEFT JOIN ({_ACCOUNT_BALANCES}) b ON b.account_id = f.interest_account_id
+          LEFT JOIN {_sums("financing_interestaccrual")} a ON a.facility_id = f.id
+          LEFT JOIN {_sums("financing_interestpayment")} p ON p.facility_id = f.id
+         WHERE f.interest_account_id IS NOT NULL
+           AND COALESCE(b.balance, 0) <> COALESCE(a.total, 0) - COALESCE(p.total, 0)
+        """,
+        lambda r: f"loan {r[0]}: interest payable account holds {r[1]}, accruals less interest paid are {r[2]}",
+        ("financing", "ledger"),
+    )
+)
+register(
+    Check(
+        "one_fee_receipt_per_source",
+        "a fee is recorded once per source (an agreement's upfront fee, an API client's reference)",
+        """
+        SELECT source_type, source_id, COUNT(*)
+          FROM financing_feereceipt WHERE source_id IS NOT NULL
+         GROUP BY source_type, source_id HAVING COUNT(*) > 1
+        """,
+        lambda r: f"fee source {r[0]}:{r[1]} has {r[2]} fee receipts",
+        ("financing",),
+    )
+)

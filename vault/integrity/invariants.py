@@ -13,6 +13,8 @@ from django.apps import apps
 from django.db import connection
 from django.utils.module_loading import autodiscover_modules
 
+from vault.core.dbroles import APPEND_ONLY_SQL
+
 LIMIT = 20
 
 
@@ -113,6 +115,37 @@ CHECKS: list[Check] = [
         ("inventory", "ledger"),
     ),
 ]
+
+
+# PostgreSQL: the triggers that make tables append-only and refuse TRUNCATE, and every other
+# trigger of Vault's, are on. The table owner can switch one off (the application role cannot,
+# docs/security.md); an edit made meanwhile is caught by the checks above, and the switch itself here.
+_GUARDS_POSTGRES = rf"""
+    SELECT c.relname, t.tgname, 'is disabled'
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND NOT t.tgisinternal AND t.tgenabled = 'D'
+    UNION ALL
+    SELECT c.relname, '', 'is append-only but TRUNCATE is not refused'
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'public' AND c.relname IN ({APPEND_ONLY_SQL})
+       AND NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                        WHERE t.tgrelid = c.oid AND p.proname = 'vault_forbid_truncate')
+"""
+
+
+def _guards_sql(vendor: str) -> str:
+    # SQLite has no way to switch a trigger off, nor TRUNCATE: nothing to find.
+    return _GUARDS_POSTGRES if vendor == "postgresql" else "SELECT NULL, NULL, NULL WHERE 1 = 0"
+
+
+CHECKS.append(
+    Check(
+        "guard_triggers_enabled",
+        "every append-only and guard trigger is enabled, and every append-only table refuses TRUNCATE",
+        _guards_sql,
+        lambda r: f"table {r[0]}: trigger {r[1]} {r[2]}" if r[1] else f"table {r[0]} {r[2]}",
+    )
+)
 
 
 def register(check: Check) -> None:
