@@ -164,7 +164,9 @@ def test_a_body_date_out_of_range_is_a_400_naming_the_field(api, finance, value)
     """A date in a body (here a ledger entry's) is refused before anything is written."""
     from vault.ledger.models import JournalEntry
 
-    response = api(finance).post("/api/v1/ledger/entries/", {"date": value, "memo": "far", "lines": []}, format="json")
+    response = api(finance).post(
+        "/api/v1/ledger/manual-entries/", {"date": value, "memo": "far", "lines": []}, format="json"
+    )
     assert response.status_code == 400, response.content
     assert "between 1900-01-01 and 9998-12-31" in response.json()["errors"]["date"][0]
     assert not JournalEntry.objects.exists()

@@ -72,7 +72,7 @@ def test_reversal_of_a_disbursal_nets_out_and_manual_postings_show_as_adjustment
         date=date(2026, 3, 4),
         memo="Reclass",
         lines=[Line("1000", debit=D("7.00")), Line("2100-LOAN-T", credit=D("7.00"))],
-        source_type="manual",
+        source_type="reclassification",  # a manual entry may not touch the loan account (tests/ledger)
         by=finance,
     )
     (march,) = selectors.facility_statement(facility=loan, date_from=date(2026, 3, 1), date_to=date(2026, 3, 31)).rows

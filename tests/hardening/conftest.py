@@ -33,6 +33,7 @@ from vault.drawdowns import services as drawdowns
 from vault.financing import services as financing
 from vault.financing.models import FeeReceipt
 from vault.inventory.models import Position
+from vault.ledger import services as ledger
 from vault.ledger.models import Account, JournalEntry
 from vault.ledger.services import download_record
 
@@ -144,6 +145,16 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
     totp_device = TOTPDevice.objects.create(user=enrolled, name="default", confirmed=True)
     backup_codes_regenerate(user=enrolled)
 
+    # The ledger's controls: a closed period, a reopening and a manual entry waiting for a second user.
+    period_close = ledger.period_close(through=date(2026, 2, 27), by=finance)
+    reopen_request = ledger.period_reopen_request(through=date(2026, 1, 30), reason="restatement", by=enrolled)
+    manual_entry = ledger.manual_entry_propose(
+        date=today,
+        memo="bank charge",
+        lines=[ledger.Line("5000", debit=D("1.00")), ledger.Line("1000", credit=D("1.00"))],
+        by=enrolled,
+    )
+
     interval = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.DAYS)
     access = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "maker_a", "http_accept": "*/*"}
     objects = {
@@ -190,6 +201,9 @@ def authz_world(org_a, org_b, maker_a, maker_b, manager, finance, auditor, mater
         "access_attempt": AccessAttempt.objects.create(**access, failures_since_start=1),
         "access_log": AccessLog.objects.create(**access),
         "access_failure": AccessFailureLog.objects.create(**access),
+        "period_close": period_close,
+        "reopen_request": reopen_request,
+        "manual_entry": manual_entry,
         "download_record": download_record(by=auditor, what="journal", query={}, format="csv", via="api"),
         "totp_device": totp_device,
         "static_device": StaticDevice.objects.get(user=enrolled),

@@ -166,9 +166,40 @@ API_ROWS = [
     *api("price-points/$", "price-points/", STAFF_READ, FINANCE_WRITES),
     *api("price-points/import/$", "price-points/import/", POST_ONLY_STAFF, FINANCE_WRITES),
     *api(f"price-points/{PK}/$", "price-points/{price_point}/", STAFF_READ),
-    *api("ledger/entries/$", "ledger/entries/", STAFF_READ, FINANCE_WRITES),
+    *api("ledger/entries/$", "ledger/entries/", STAFF_READ),  # read-only: manual entries are proposed
     *api(f"ledger/entries/{PK}/$", "ledger/entries/{journal_entry}/", STAFF_READ),
     *api(f"ledger/entries/{PK}/reverse/$", "ledger/entries/{journal_entry}/reverse/", POST_ONLY_STAFF, FINANCE_WRITES),
+    *api("ledger/manual-entries/$", "ledger/manual-entries/", STAFF_READ, FINANCE_WRITES),
+    *api(f"ledger/manual-entries/{PK}/$", "ledger/manual-entries/{manual_entry}/", STAFF_READ),
+    *api(
+        f"ledger/manual-entries/{PK}/post/$",
+        "ledger/manual-entries/{manual_entry}/post/",
+        POST_ONLY_STAFF,
+        FINANCE_WRITES,
+    ),
+    *api(
+        f"ledger/manual-entries/{PK}/reject/$",
+        "ledger/manual-entries/{manual_entry}/reject/",
+        POST_ONLY_STAFF,
+        FINANCE_WRITES,
+    ),
+    *api("ledger/periods/$", "ledger/periods/", STAFF_READ),
+    *api("ledger/periods/close/$", "ledger/periods/close/", POST_ONLY_STAFF, FINANCE_WRITES),
+    *api(f"ledger/periods/{PK}/$", "ledger/periods/{period_close}/", STAFF_READ),
+    *api("ledger/reopen-requests/$", "ledger/reopen-requests/", STAFF_READ, FINANCE_WRITES),
+    *api(f"ledger/reopen-requests/{PK}/$", "ledger/reopen-requests/{reopen_request}/", STAFF_READ),
+    *api(
+        f"ledger/reopen-requests/{PK}/approve/$",
+        "ledger/reopen-requests/{reopen_request}/approve/",
+        POST_ONLY_STAFF,
+        FINANCE_WRITES,
+    ),
+    *api(
+        f"ledger/reopen-requests/{PK}/reject/$",
+        "ledger/reopen-requests/{reopen_request}/reject/",
+        POST_ONLY_STAFF,
+        FINANCE_WRITES,
+    ),
     *api("ledger/accounts/$", "ledger/accounts/", STAFF_READ),
     *api(f"ledger/accounts/{ANY_CODE}/$", "ledger/accounts/{account_code}/", STAFF_READ),
     # drawdowns: manufacturers create, submit and cancel their own requests; managers decide
@@ -401,6 +432,9 @@ ADMIN_MODELS = {
     "ledger.journalentry": AdminModel("journal_entry"),  # posted by the services, never edited
     "ledger.account": AdminModel("account"),
     "ledger.downloadrecord": AdminModel("download_record"),  # append-only: written by the downloads
+    "ledger.periodclose": AdminModel("period_close", add=FINANCE),  # append-only: a close is an "Add"
+    "ledger.reopenrequest": AdminModel("reopen_request", add=FINANCE, act=FINANCE),  # a second user approves
+    "ledger.manualentry": AdminModel("manual_entry", add=FINANCE, act=FINANCE),  # a second user posts
     "inventory.material": owned("material", MANAGER, versioned=True),
     "inventory.site": owned("site", MANAGER, versioned=True),
     "inventory.lot": AdminModel("lot", add=MANAGER, change=MANAGER, versioned=True),

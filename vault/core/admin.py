@@ -142,6 +142,23 @@ class ServiceFormMixin(_ModelAdmin):
         status = 400 if request.method == "POST" else 200
         return TemplateResponse(request, template or self.service_form_template, context, status=status)
 
+    def service_action(self, request, queryset, *, verb: str, call: Callable[[Any], Any]) -> None:
+        """An admin action calling a service on each selected row (in primary-key order), each in
+        its own transaction: a refusal is shown as an error message naming the row, the others go on."""
+        done = 0
+        for obj in queryset.order_by("pk"):
+            try:
+                with transaction.atomic(using=router.db_for_write(self.model)):
+                    call(obj)
+            except DomainError as exc:
+                messages.error(request, f"{obj}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(
+                request, f"{verb} {done} {self.opts.verbose_name_plural if done > 1 else self.opts.verbose_name}."
+            )
+
     def _changelist_url(self) -> str:
         return reverse(admin_url(self.opts, "changelist"))
 

@@ -15,6 +15,9 @@ router.register("fees", apis.FeeReceiptViewSet, basename="fee")
 router.register("price-points", apis.PricePointViewSet, basename="price-point")
 router.register("ledger/entries", ledger_apis.JournalEntryViewSet, basename="ledger-entry")
 router.register("ledger/accounts", ledger_apis.AccountViewSet, basename="ledger-account")
+router.register("ledger/manual-entries", ledger_apis.ManualEntryViewSet, basename="ledger-manual-entry")
+router.register("ledger/periods", ledger_apis.PeriodViewSet, basename="ledger-period")
+router.register("ledger/reopen-requests", ledger_apis.ReopenRequestViewSet, basename="ledger-reopen-request")
 
 urlpatterns = [
     path("facilities/<str:code>/statement/", apis.FacilityStatementApi.as_view(), name="facility-statement"),

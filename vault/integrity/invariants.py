@@ -102,6 +102,32 @@ CHECKS: list[Check] = [
         ("ledger",),
     ),
     Check(
+        "control_accounts_posted_by_their_processes",
+        "no manual entry has a line on a control account (loan and interest payable, receivables, inventory)",
+        """
+        SELECT e.id, a.code FROM ledger_journalline l
+          JOIN ledger_journalentry e ON e.id = l.entry_id JOIN ledger_account a ON a.id = l.account_id
+         WHERE e.source_type = 'manual' AND a.is_control
+        """,
+        lambda r: f"journal entry JE-{r[0]:08d}: a manual entry posted to control account {r[1]}",
+        ("ledger",),
+    ),
+    Check(
+        "nothing_posted_into_a_closed_period",
+        "no journal entry is dated on or before the lock date in force when it was posted",
+        """
+        SELECT e.id, e.date, e.lock_date FROM (
+            SELECT e.id, e.date,
+                   (SELECT p.through FROM ledger_periodclose p WHERE p.at <= e.posted_at
+                     ORDER BY p.at DESC, p.id DESC LIMIT 1) AS lock_date
+              FROM ledger_journalentry e
+        ) e
+         WHERE e.lock_date IS NOT NULL AND e.date <= e.lock_date
+        """,
+        lambda r: f"journal entry JE-{r[0]:08d} dated {r[1]} was posted while the books were closed through {r[2]}",
+        ("ledger",),
+    ),
+    Check(
         "inventory_account_equals_stock_at_cost",
         "the inventory account (1300) equals the cost of the stock on hand",
         """

@@ -10,11 +10,20 @@ from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
-from vault.ledger import selectors
+from vault.core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ServiceFormMixin
+from vault.ledger import selectors, services
 from vault.ledger.apis import JOURNAL, csv_response, export_filename, xlsx_response
 from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
-from vault.ledger.models import Account, DownloadRecord, JournalEntry, JournalLine
+from vault.ledger.forms import ManualEntryForm, PeriodCloseForm, ReopenRequestForm
+from vault.ledger.models import (
+    Account,
+    DownloadRecord,
+    JournalEntry,
+    JournalLine,
+    ManualEntry,
+    PeriodClose,
+    ReopenRequest,
+)
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -242,3 +251,122 @@ class DownloadRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = tuple(readonly_fields)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+
+
+class _FinanceControlAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A control's records: listed for every staff role, added through the service by finance
+    (the add permission of roles_sync), never edited; decisions are actions calling the services."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.add_{self.opts.model_name}")
+
+    def _may_decide(self, request) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self._may_decide(request):
+            for name in self.actions or ():
+                if isinstance(name, str):
+                    actions.pop(name, None)
+        return actions
+
+
+@admin.register(PeriodClose)
+class PeriodCloseAdmin(_FinanceControlAdmin):
+    """The closes and reopenings of the books. "Close the books" moves the lock date forward;
+    moving it back is a reopen request approved by a second finance user."""
+
+    list_display = ["at", "kind", "through", "requested_by", "approved_by", "reason"]
+    list_filter = ["kind"]
+    list_select_related = ["requested_by", "approved_by"]
+    readonly_fields = ["kind", "through", "requested_by", "approved_by", "reason", "at"]
+    fields = tuple(readonly_fields)
+    add_form = PeriodCloseForm
+    add_title = "Close the books"
+    add_submit_label = "Close"
+
+    def changelist_view(self, request, extra_context=None):
+        closed = selectors.closed_through()
+        extra = {"subtitle": f"Closed through {closed}" if closed else "No period is closed", **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def add_service(self, request, data):
+        return services.period_close(through=data["through"], by=request.user)
+
+    def add_success(self, result) -> str:
+        return f"The books are closed through {result.through}."
+
+
+@admin.register(ReopenRequest)
+class ReopenRequestAdmin(_FinanceControlAdmin):
+    list_display = ["requested_at", "through", "state", "requested_by", "decided_by", "decided_at", "reason"]
+    list_filter = ["state"]
+    list_select_related = ["requested_by", "decided_by"]
+    readonly_fields = ["through", "reason", "state", "requested_by", "requested_at", "decided_by", "decided_at"]
+    fields = tuple(readonly_fields)
+    actions = ["approve", "reject"]
+    add_form = ReopenRequestForm
+    add_title = "Ask to reopen the books"
+    add_submit_label = "Ask"
+
+    def add_service(self, request, data):
+        return services.period_reopen_request(through=data["through"], reason=data["reason"], by=request.user)
+
+    @admin.action(description="Approve the selected reopening (a second finance user)")
+    def approve(self, request, queryset):
+        self.service_action(
+            request,
+            queryset,
+            verb="Approved",
+            call=lambda r: services.period_reopen_approve(request=r, by=request.user),
+        )
+
+    @admin.action(description="Reject the selected reopening")
+    def reject(self, request, queryset):
+        self.service_action(
+            request, queryset, verb="Rejected", call=lambda r: services.period_reopen_reject(request=r, by=request.user)
+        )
+
+
+@admin.register(ManualEntry)
+class ManualEntryAdmin(_FinanceControlAdmin):
+    """Manual journal entries: one finance user proposes, another posts (four eyes). No line may
+    touch a control account."""
+
+    list_display = ["id", "date", "memo", "state", "proposed_by", "decided_by", "decided_at", "entry"]
+    list_filter = ["state"]
+    list_select_related = ["proposed_by", "decided_by", "entry"]
+    search_fields = ["memo"]
+    readonly_fields = [
+        "date",
+        "memo",
+        "lines",
+        "state",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "entry",
+    ]
+    fields = tuple(readonly_fields)
+    actions = ["post_entries", "reject"]
+    add_form = ManualEntryForm
+    add_title = "Propose a manual journal entry"
+    add_submit_label = "Propose"
+
+    def add_service(self, request, data):
+        return services.manual_entry_propose(date=data["date"], memo=data["memo"], lines=data["lines"], by=request.user)
+
+    @admin.action(description="Post the selected entries (a second finance user)")
+    def post_entries(self, request, queryset):
+        self.service_action(
+            request, queryset, verb="Posted", call=lambda p: services.manual_entry_post(proposal=p, by=request.user)
+        )
+
+    @admin.action(description="Reject the selected entries")
+    def reject(self, request, queryset):
+        self.service_action(
+            request, queryset, verb="Rejected", call=lambda p: services.manual_entry_reject(proposal=p, by=request.user)
+        )

@@ -18,14 +18,20 @@ from vault.accounts.roles import Role
 from vault.ledger import selectors, services
 from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
 from vault.ledger.filters import JournalEntryFilter
-from vault.ledger.models import DownloadRecord, JournalEntry
+from vault.ledger.models import DownloadRecord, JournalEntry, ManualEntry, ReopenRequest
 from vault.ledger.serializers import (
     AccountBalanceSerializer,
     AsOfSerializer,
+    DecisionNoteSerializer,
     EntryReverseSerializer,
     JournalEntrySerializer,
     LedgerExportQuerySerializer,
+    ManualEntryProposalSerializer,
     ManualEntrySerializer,
+    PeriodCloseInputSerializer,
+    PeriodCloseSerializer,
+    ReopenRequestInputSerializer,
+    ReopenRequestSerializer,
     TrialBalanceSerializer,
 )
 
@@ -122,9 +128,10 @@ def xlsx_response(
     return response
 
 
-class JournalEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class JournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
     """The journal, newest first, each entry with its lines. Entries are never edited: finance
-    posts a manual entry (balanced lines) or reverses an entry."""
+    reverses an entry, or proposes a manual entry (`manual-entries/`) that a second finance user
+    posts."""
 
     serializer_class = JournalEntrySerializer
     filterset_class = JournalEntryFilter
@@ -134,26 +141,11 @@ class JournalEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     def get_queryset(self):
         return selectors.entry_list()
 
-    @extend_schema(request=ManualEntrySerializer, responses={201: JournalEntrySerializer})
-    def create(self, request, *args, **kwargs):
-        data = ManualEntrySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        entry = services.entry_post(
-            date=data.validated_data["date"],
-            memo=data.validated_data["memo"],
-            lines=[
-                services.Line(account=line["account"].code, debit=line["debit"], credit=line["credit"])
-                for line in data.validated_data["lines"]
-            ],
-            source_type="manual",
-            by=request.user,
-        )
-        return Response(JournalEntrySerializer(self.get_queryset().get(pk=entry.pk)).data, status=201)
-
     @extend_schema(request=EntryReverseSerializer, responses={201: JournalEntrySerializer})
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None, format=None):
-        """Post the mirror image of this entry, pointing at it. Once per entry (409 otherwise)."""
+        """Post the mirror image of this entry, pointing at it. Once per entry (409 otherwise), never
+        dated before the entry (400); a date in a closed period moves to the first open day."""
         entry: JournalEntry = self.get_object()
         data = EntryReverseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -164,6 +156,107 @@ class JournalEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
             by=request.user,
         )
         return Response(JournalEntrySerializer(self.get_queryset().get(pk=reversal.pk)).data, status=201)
+
+
+class ManualEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Manual journal entries under four eyes, newest first. A finance user proposes one (nothing
+    is posted); another finance user posts it (`post/`, 201 with the journal entry) or rejects it.
+    The proposer may withdraw it (`reject/`). No line may touch a control account (400
+    `control_account`)."""
+
+    serializer_class = ManualEntryProposalSerializer
+    write_roles = FINANCE_WRITERS
+
+    def get_queryset(self):
+        return selectors.manual_entry_list()
+
+    @extend_schema(request=ManualEntrySerializer, responses={201: ManualEntryProposalSerializer})
+    def create(self, request, *args, **kwargs):
+        data = ManualEntrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = services.manual_entry_propose(
+            date=data.validated_data["date"],
+            memo=data.validated_data["memo"],
+            lines=[
+                services.Line(account=line["account"].code, debit=line["debit"], credit=line["credit"])
+                for line in data.validated_data["lines"]
+            ],
+            by=request.user,
+        )
+        return Response(ManualEntryProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data, status=201)
+
+    @extend_schema(request=None, responses={201: JournalEntrySerializer})
+    @action(detail=True, methods=["post"], url_path="post")
+    def post_entry(self, request, pk=None, format=None):
+        """Post the proposed entry: by a finance user other than the proposer (409 otherwise)."""
+        proposal: ManualEntry = self.get_object()
+        entry = services.manual_entry_post(proposal=proposal, by=request.user)
+        return Response(JournalEntrySerializer(selectors.entry_list().get(pk=entry.pk)).data, status=201)
+
+    @extend_schema(request=DecisionNoteSerializer, responses={200: ManualEntryProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None, format=None):
+        proposal: ManualEntry = self.get_object()
+        data = DecisionNoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.manual_entry_reject(proposal=proposal, by=request.user, note=data.validated_data["note"])
+        return Response(ManualEntryProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data)
+
+
+class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
+    """The closes and reopenings of the books, newest first. `close/` closes the books through a
+    date (finance); moving the lock date back takes a reopen request and a second finance user."""
+
+    serializer_class = PeriodCloseSerializer
+    write_roles = FINANCE_WRITERS
+
+    def get_queryset(self):
+        return selectors.period_close_list()
+
+    @extend_schema(request=PeriodCloseInputSerializer, responses={201: PeriodCloseSerializer})
+    @action(detail=False, methods=["post"])
+    def close(self, request, format=None):
+        """Close the books through `through` (a day before today, after the current lock date):
+        nothing is posted on or before it afterwards (409 `period_closed`)."""
+        data = PeriodCloseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.period_close(through=data.validated_data["through"], by=request.user)
+        return Response(PeriodCloseSerializer(self.get_queryset().get(pk=event.pk)).data, status=201)
+
+
+class ReopenRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Requests to move the books' lock date back, newest first: one finance user asks (with a
+    reason), another approves (`approve/`) or either rejects (`reject/`)."""
+
+    serializer_class = ReopenRequestSerializer
+    write_roles = FINANCE_WRITERS
+
+    def get_queryset(self):
+        return selectors.reopen_request_list()
+
+    @extend_schema(request=ReopenRequestInputSerializer, responses={201: ReopenRequestSerializer})
+    def create(self, request, *args, **kwargs):
+        data = ReopenRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reopen = services.period_reopen_request(
+            through=data.validated_data["through"], reason=data.validated_data["reason"], by=request.user
+        )
+        return Response(ReopenRequestSerializer(self.get_queryset().get(pk=reopen.pk)).data, status=201)
+
+    @extend_schema(request=None, responses={201: PeriodCloseSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None, format=None):
+        """Approve the reopening: a finance user other than the one who asked (409 otherwise)."""
+        reopen: ReopenRequest = self.get_object()
+        event = services.period_reopen_approve(request=reopen, by=request.user)
+        return Response(PeriodCloseSerializer(selectors.period_close_list().get(pk=event.pk)).data, status=201)
+
+    @extend_schema(request=None, responses={200: ReopenRequestSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None, format=None):
+        reopen: ReopenRequest = self.get_object()
+        services.period_reopen_reject(request=reopen, by=request.user)
+        return Response(ReopenRequestSerializer(self.get_queryset().get(pk=reopen.pk)).data)
 
 
 class AccountViewSet(viewsets.ReadOnlyModelViewSet):

@@ -41,3 +41,14 @@ SYSTEM_ACCOUNTS = [
     (COST_OF_RELEASES, "Cost of material released", AccountType.EXPENSE),
     (WRITE_OFFS, "Inventory write-offs", AccountType.EXPENSE),
 ]
+
+# Control accounts: posted only by the process that owns them (a movement, a tranche, an
+# accrual, a drawdown), never by a manual entry. The per-facility loan, interest and capital
+# accounts are control accounts too.
+CONTROL_CODES = frozenset({RECEIVABLES, INVENTORY, INTEREST_PAYABLE})
+CONTROL_PREFIXES = (f"{LOAN_PAYABLE_PREFIX}-", f"{INTEREST_PAYABLE}-", f"{INVESTOR_CAPITAL_PREFIX}-")
+
+
+def is_control_code(code: str) -> bool:
+    """Whether the account with this code is a control account (above)."""
+    return code in CONTROL_CODES or code.startswith(CONTROL_PREFIXES)

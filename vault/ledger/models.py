@@ -11,6 +11,11 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=12, choices=AccountType.choices)
     is_active = models.BooleanField(default=True)
+    is_control = models.BooleanField(
+        default=False,
+        help_text="Posted only by the process that owns it (loan and interest payable, receivables, inventory): "
+        "a manual entry may not touch it. Never switched off once on (PostgreSQL trigger).",
+    )
     subledger = models.CharField(
         max_length=32,
         blank=True,
@@ -107,3 +112,128 @@ class DownloadRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_what_display()} ({self.format}) by {self.user_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Books(models.Model):
+    """The books' lock date: nothing is posted with a business date on or before `closed_through`
+    (the services refuse with 409 `period_closed`; on PostgreSQL a trigger on journal entries
+    refuses it too, reading this row FOR SHARE so a close waits for the postings in flight and
+    those that follow see it). One row (id 1), changed only by a close or an approved reopening,
+    each of which appends its PeriodClose row in the same transaction; a PostgreSQL trigger refuses
+    an update the last PeriodClose row does not match."""
+
+    closed_through = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "books"
+        constraints = [models.CheckConstraint(name="books_one_row", condition=Q(id=1))]
+
+    def __str__(self) -> str:
+        return f"closed through {self.closed_through}" if self.closed_through else "open"
+
+
+class PeriodClose(models.Model):
+    """The record of every close and reopening of the books, append-only (PostgreSQL triggers).
+    A reopening names two different finance users: who asked and who approved (a check
+    constraint holds it)."""
+
+    class Kind(models.TextChoices):
+        CLOSE = "close", "Close"
+        REOPEN = "reopen", "Reopen"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    through = models.DateField(
+        null=True, blank=True, help_text="The lock date after this event; empty when a reopening opens every day."
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="period_close_four_eyes",
+                condition=(Q(kind="close") & Q(through__isnull=False) & Q(approved_by__isnull=True))
+                | (Q(kind="reopen") & Q(approved_by__isnull=False) & ~Q(approved_by=models.F("requested_by"))),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} through {self.through or 'nothing'}"
+
+
+class ReopenRequest(models.Model):
+    """A finance user's request to move the lock date back to `through` (empty: open every day);
+    another finance user approves or rejects it. At most one is pending at a time."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    through = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=300)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["state"], condition=Q(state="pending"), name="one_pending_reopen"),
+            models.CheckConstraint(
+                name="reopen_approved_by_another",
+                condition=~Q(state="approved") | ~Q(decided_by=models.F("requested_by")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reopen through {self.through or 'nothing'} ({self.get_state_display()})"
+
+
+class ManualEntry(models.Model):
+    """A manual journal entry as one finance user proposed it; another posts or rejects it
+    (four eyes: a check constraint refuses the proposer as the one who posts). `lines` holds
+    `[{"account": code, "debit": "…", "credit": "…"}]`; once posted, `entry` is the journal entry."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        POSTED = "posted", "Posted"
+        REJECTED = "rejected", "Rejected"
+
+    date = models.DateField()
+    memo = models.CharField(max_length=300)
+    lines = models.JSONField()
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    entry = models.OneToOneField(
+        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="manual_proposal"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "manual entries"
+        constraints = [
+            models.CheckConstraint(
+                name="manual_entry_posted_by_another",
+                condition=~Q(state="posted")
+                | (Q(entry__isnull=False) & Q(decided_by__isnull=False) & ~Q(decided_by=models.F("proposed_by"))),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Manual entry {self.pk} {self.date} {self.memo}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypedDict
 from django.db.models import DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from vault.ledger.models import Account, JournalEntry, JournalLine
+from vault.ledger.models import Account, Books, JournalEntry, JournalLine, ManualEntry, PeriodClose, ReopenRequest
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -102,3 +102,21 @@ def entry_list() -> QuerySet[JournalEntry]:
         .order_by("-date", "-id")
         .prefetch_related(Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("id")))
     )
+
+
+def closed_through() -> date | None:
+    """The books' lock date: nothing posts on or before it (None: no period is closed)."""
+    return Books.objects.filter(pk=1).values_list("closed_through", flat=True).first()
+
+
+def period_close_list() -> QuerySet[PeriodClose]:
+    """Every close and reopening, newest first, with who asked and who approved."""
+    return PeriodClose.objects.select_related("requested_by", "approved_by").order_by("-id")
+
+
+def reopen_request_list() -> QuerySet[ReopenRequest]:
+    return ReopenRequest.objects.select_related("requested_by", "decided_by").order_by("-id")
+
+
+def manual_entry_list() -> QuerySet[ManualEntry]:
+    return ManualEntry.objects.select_related("proposed_by", "decided_by", "entry").order_by("-id")

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from vault.core.numbers import MONEY
 from vault.core.serializers import BoundedDateField, ModelSerializer
-from vault.ledger.models import Account, JournalEntry, JournalLine
+from vault.ledger.models import Account, JournalEntry, JournalLine, ManualEntry, PeriodClose, ReopenRequest
 from vault.ledger.selectors import normal_balance
 
 
@@ -125,3 +125,60 @@ class TrialBalanceSerializer(serializers.Serializer):
     total_debit = serializers.DecimalField(**MONEY)
     total_credit = serializers.DecimalField(**MONEY)
     balanced = serializers.BooleanField()
+
+
+class PeriodCloseSerializer(ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = PeriodClose
+        fields = ["id", "kind", "through", "requested_by", "approved_by", "reason", "at"]
+        read_only_fields = fields
+
+
+class PeriodCloseInputSerializer(serializers.Serializer):
+    through = BoundedDateField(help_text="The last day closed: nothing posts on or before it afterwards.")
+
+
+class ReopenRequestSerializer(ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = ReopenRequest
+        fields = ["id", "through", "reason", "state", "requested_by", "requested_at", "decided_by", "decided_at"]
+        read_only_fields = fields
+
+
+class ReopenRequestInputSerializer(serializers.Serializer):
+    through = BoundedDateField(
+        allow_null=True, help_text="The lock date after the reopening (before today's); null opens every day."
+    )
+    reason = serializers.CharField(max_length=300)
+
+
+class ManualEntryProposalSerializer(ModelSerializer):
+    proposed_by = serializers.CharField(source="proposed_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = ManualEntry
+        fields = [
+            "id",
+            "date",
+            "memo",
+            "lines",
+            "state",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "entry",
+        ]
+        read_only_fields = fields
+
+
+class DecisionNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
