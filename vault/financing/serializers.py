@@ -121,26 +121,28 @@ class TrancheCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RepaymentSerializer(ModelSerializer):
+class _FacilityPaymentSerializer(ModelSerializer):
+    """A repayment or an interest payment."""
+
     facility = CodeRelatedField(queryset=Facility.objects.all())
     amount = serializers.DecimalField(**POSITIVE_MONEY)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
+        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
+        read_only_fields = ["id", "created_at", "created_by"]
+
+
+class RepaymentSerializer(_FacilityPaymentSerializer):
+    class Meta(_FacilityPaymentSerializer.Meta):
         model = Repayment
-        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
-        read_only_fields = ["id", "created_at", "created_by"]
 
 
-class InterestPaymentSerializer(ModelSerializer):
+class InterestPaymentSerializer(_FacilityPaymentSerializer):
     facility = CodeRelatedField(queryset=Facility.objects.filter(kind=Facility.Kind.LOAN))
-    amount = serializers.DecimalField(**POSITIVE_MONEY)
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
-    class Meta:
+    class Meta(_FacilityPaymentSerializer.Meta):
         model = InterestPayment
-        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
-        read_only_fields = ["id", "created_at", "created_by"]
 
 
 class InterestAccrualSerializer(ModelSerializer):

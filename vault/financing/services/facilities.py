@@ -161,6 +161,30 @@ def facility_create(
     return facility
 
 
+def _commitment_checked(facility: Facility, commitment: Decimal) -> Decimal:
+    """The new commitment, never below what the facility has disbursed."""
+    commitment = parse_money(commitment, field="commitment")
+    if commitment < facility.disbursed:
+        raise InvalidInput(
+            f"{facility.code} has {facility.disbursed} disbursed; the commitment cannot be less.",
+            field="commitment",
+            code="commitment_below_disbursed",
+        )
+    return commitment
+
+
+def _check_available_until(facility: Facility, available_until: date) -> None:
+    """The availability period runs forwards and never ends before a disbursed tranche."""
+    _check_availability(facility.available_from, available_until)
+    last_disbursal = facility.tranches.filter(status=Tranche.Status.DISBURSED).aggregate(d=Max("actual_date"))["d"]
+    if last_disbursal and available_until < last_disbursal:
+        raise InvalidInput(
+            f"A tranche was disbursed on {last_disbursal}.",
+            field="available_until",
+            code="availability_ends_before_disbursal",
+        )
+
+
 @transaction.atomic
 def facility_update(
     *,
@@ -175,36 +199,24 @@ def facility_update(
     """Change the terms that may change. The commitment never goes below what is disbursed;
     the availability period never ends before a disbursed tranche."""
     facility = facility_lock(facility)
-    changed: list[str] = []
+    terms: dict[str, object] = {}
     if name is not None and name != facility.name:
-        facility.name, changed = name, [*changed, "name"]
+        terms["name"] = name
     if counterparty is not None and counterparty != facility.counterparty:
-        facility.counterparty, changed = counterparty, [*changed, "counterparty"]
+        terms["counterparty"] = counterparty
     if commitment is not None:
-        commitment = parse_money(commitment, field="commitment")
-        if commitment < facility.disbursed:
-            raise InvalidInput(
-                f"{facility.code} has {facility.disbursed} disbursed; the commitment cannot be less.",
-                field="commitment",
-                code="commitment_below_disbursed",
-            )
-        facility.commitment, changed = commitment, [*changed, "commitment"]
+        terms["commitment"] = _commitment_checked(facility, commitment)
     if available_until is not None:
-        _check_availability(facility.available_from, available_until)
-        last_disbursal = facility.tranches.filter(status=Tranche.Status.DISBURSED).aggregate(d=Max("actual_date"))["d"]
-        if last_disbursal and available_until < last_disbursal:
-            raise InvalidInput(
-                f"A tranche was disbursed on {last_disbursal}.",
-                field="available_until",
-                code="availability_ends_before_disbursal",
-            )
-        facility.available_until, changed = available_until, [*changed, "available_until"]
+        _check_available_until(facility, available_until)
+        terms["available_until"] = available_until
     if maturity_date is not None:
-        facility.maturity_date, changed = maturity_date, [*changed, "maturity_date"]
+        terms["maturity_date"] = maturity_date
+    for field, value in terms.items():
+        setattr(facility, field, value)
     _check_maturity(facility.maturity_date, facility.available_until)
-    if changed:
+    if terms:
         history_as(facility, by=by)
-        facility.save(update_fields=changed)
+        facility.save(update_fields=list(terms))
     return facility
 
 
