@@ -121,27 +121,28 @@ class TrancheCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class _FacilityPaymentSerializer(ModelSerializer):
-    """A repayment or an interest payment."""
-
+# The fields a repayment and an interest payment declare alike, mixed into their ModelSerializers
+# with `_FacilityPaymentMeta` (no docstring: the API schema would show it as theirs).
+class _FacilityPaymentFields(serializers.Serializer):
     facility = CodeRelatedField(queryset=Facility.objects.all())
     amount = serializers.DecimalField(**POSITIVE_MONEY)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
-    class Meta:
-        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
-        read_only_fields = ["id", "created_at", "created_by"]
+
+class _FacilityPaymentMeta:
+    fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
+    read_only_fields = ["id", "created_at", "created_by"]
 
 
-class RepaymentSerializer(_FacilityPaymentSerializer):
-    class Meta(_FacilityPaymentSerializer.Meta):
+class RepaymentSerializer(_FacilityPaymentFields, ModelSerializer):
+    class Meta(_FacilityPaymentMeta):
         model = Repayment
 
 
-class InterestPaymentSerializer(_FacilityPaymentSerializer):
+class InterestPaymentSerializer(_FacilityPaymentFields, ModelSerializer):
     facility = CodeRelatedField(queryset=Facility.objects.filter(kind=Facility.Kind.LOAN))
 
-    class Meta(_FacilityPaymentSerializer.Meta):
+    class Meta(_FacilityPaymentMeta):
         model = InterestPayment
 
 
