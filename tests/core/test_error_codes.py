@@ -264,7 +264,7 @@ def test_the_walk_finds_every_domain_error_class_and_the_raises():
     loaded = {f"{c.__module__}.{c.__qualname__}" for c in subclasses(DomainError) if c.__module__.startswith("vault.")}
     walk = vault_walk()
     assert loaded <= walk.domain_classes
-    assert {"vault.core.errors.InsufficientStock", "vault.financing.services.CommitmentExceeded"} <= loaded
+    assert {"vault.core.errors.InsufficientStock", "vault.financing.errors.CommitmentExceeded"} <= loaded
     assert len(walk.sites) > 140  # every raise, not a sample
 
 

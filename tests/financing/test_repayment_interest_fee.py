@@ -6,7 +6,7 @@ import pytest
 from tests.financing.factories import disbursed_tranche
 from tests.financing.helpers import entry_lines, row_counts
 from vault.core.errors import Conflict, InvalidInput, NotFound
-from vault.financing import services
+from vault.financing import selectors, services
 from vault.financing.models import FeeReceipt, Repayment
 from vault.ledger.models import JournalEntry
 from vault.ledger.selectors import account_balance
@@ -78,7 +78,7 @@ def test_interest_payment_moves_payable_to_cash_up_to_what_is_accrued(drawn, fin
     entry = JournalEntry.objects.get(source_type="interest_payment", source_id=payment.pk)
     assert entry_lines(entry) == [("2000-LOAN-T", str(accrued), "0.00"), ("1000", "0.00", str(accrued))]
     assert account_balance(code="2000-LOAN-T") == 0
-    assert services.interest_payable(drawn) == 0
+    assert selectors.interest_payable(drawn) == 0
 
 
 def test_interest_payments_are_recorded_in_date_order(drawn, finance):
@@ -92,7 +92,7 @@ def test_interest_payments_are_recorded_in_date_order(drawn, finance):
     assert exc.value.field == "date"
     assert row_counts() == before
     services.interest_pay(facility=drawn, amount=Decimal("1.00"), date=date(2026, 3, 20), by=finance)
-    assert services.interest_payable(drawn) == Decimal("118.06") * 30 - Decimal("101.00")
+    assert selectors.interest_payable(drawn) == Decimal("118.06") * 30 - Decimal("101.00")
 
 
 def test_private_capital_has_no_interest(capital, finance):

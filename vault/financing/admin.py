@@ -323,12 +323,17 @@ class _MoneyRowAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm(f"{self.opts.app_label}.add_{self.opts.model_name}")
 
 
-@admin.register(Repayment)
-class RepaymentAdmin(_MoneyRowAdmin):
+class _FacilityPaymentAdmin(_MoneyRowAdmin):
+    """Repayments and interest payments."""
+
     list_display = ["id", "facility", "date", "amount", "memo", "created_by"]
     list_filter = ["facility"]
     search_fields = ["facility__code", "memo"]
     date_hierarchy = "date"
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(_FacilityPaymentAdmin):
     add_form = RepaymentForm
     add_title = "Record a repayment"
 
@@ -337,11 +342,7 @@ class RepaymentAdmin(_MoneyRowAdmin):
 
 
 @admin.register(InterestPayment)
-class InterestPaymentAdmin(_MoneyRowAdmin):
-    list_display = ["id", "facility", "date", "amount", "memo", "created_by"]
-    list_filter = ["facility"]
-    search_fields = ["facility__code", "memo"]
-    date_hierarchy = "date"
+class InterestPaymentAdmin(_FacilityPaymentAdmin):
     add_form = InterestPaymentForm
     add_title = "Record an interest payment"
 

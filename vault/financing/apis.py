@@ -2,6 +2,8 @@
 prices and the valuation of the holdings. Finance writes; managers and auditors read;
 manufacturers see none of it (403)."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -55,7 +57,22 @@ class FinanceWrites:
     write_roles = FINANCE
 
 
-class FacilityViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ServiceCreateViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Rows listed and read; POST parses the body with `serializer_class`, writes through
+    `create_service` and answers 201 with the row written, rendered by `serializer_class`."""
+
+    def create_service(self, request, data: dict) -> Any:
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer_class()
+        body = serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        created = self.create_service(request, body.validated_data)
+        return Response(serializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class FacilityViewSet(ServiceCreateViewSet):
     """Loan and private capital facilities, referenced by code. `disbursed`, `outstanding` and
     `undrawn` are read-only: they move with tranches and repayments."""
 
@@ -69,14 +86,12 @@ class FacilityViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyM
     def get_queryset(self):
         return selectors.facility_list()
 
-    def _fresh(self, facility: Facility) -> dict:
-        return FacilitySerializer(selectors.facility_list().get(pk=facility.pk)).data
+    def _fresh(self, facility: Facility) -> Facility:
+        """The facility read again with its accounts and rate schedule."""
+        return selectors.facility_list().get(pk=facility.pk)
 
-    def create(self, request, *args, **kwargs):
-        data = FacilitySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        facility = services.facility_create(by=request.user, **data.validated_data)
-        return Response(self._fresh(facility), status=status.HTTP_201_CREATED)
+    def create_service(self, request, data):
+        return self._fresh(services.facility_create(by=request.user, **data))
 
     @extend_schema(request=FacilityUpdateSerializer, responses=FacilitySerializer)
     def partial_update(self, request, *args, **kwargs):
@@ -92,7 +107,7 @@ class FacilityViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyM
         data = FacilityUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         facility = services.facility_update(facility=facility, by=request.user, **data.validated_data)
-        return Response(self._fresh(facility))
+        return Response(FacilitySerializer(self._fresh(facility)).data)
 
     @extend_schema(request=RateSetSerializer, responses={201: InterestRateSerializer})
     @action(detail=True, methods=["post"])
@@ -158,7 +173,7 @@ class FacilityStatementXlsxApi(FileDownloadMixin, APIView):
         )
 
 
-class TrancheViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TrancheViewSet(ServiceCreateViewSet):
     """Tranches: POST plans one; then approve, disburse (optional `date`) or cancel."""
 
     serializer_class = TrancheSerializer
@@ -168,11 +183,8 @@ class TrancheViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyMo
     def get_queryset(self):
         return selectors.tranche_list()
 
-    def create(self, request, *args, **kwargs):
-        data = TrancheSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        tranche = services.tranche_plan(by=request.user, **data.validated_data)
-        return Response(TrancheSerializer(tranche).data, status=status.HTTP_201_CREATED)
+    def create_service(self, request, data):
+        return services.tranche_plan(by=request.user, **data)
 
     @extend_schema(request=None, responses=TrancheSerializer)
     @action(detail=True, methods=["post"])
@@ -200,7 +212,7 @@ class TrancheViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyMo
         return Response(TrancheSerializer(tranche).data)
 
 
-class RepaymentViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RepaymentViewSet(ServiceCreateViewSet):
     """Principal repaid (or capital returned): Dr loan payable / Cr cash."""
 
     serializer_class = RepaymentSerializer
@@ -209,14 +221,11 @@ class RepaymentViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnly
     def get_queryset(self):
         return selectors.repayment_list()
 
-    def create(self, request, *args, **kwargs):
-        data = RepaymentSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        repayment = services.repayment_create(by=request.user, **data.validated_data)
-        return Response(RepaymentSerializer(repayment).data, status=status.HTTP_201_CREATED)
+    def create_service(self, request, data):
+        return services.repayment_create(by=request.user, **data)
 
 
-class InterestPaymentViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class InterestPaymentViewSet(ServiceCreateViewSet):
     """Accrued interest paid: Dr interest payable / Cr cash."""
 
     serializer_class = InterestPaymentSerializer
@@ -225,11 +234,8 @@ class InterestPaymentViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.Re
     def get_queryset(self):
         return selectors.interest_payment_list()
 
-    def create(self, request, *args, **kwargs):
-        data = InterestPaymentSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        payment = services.interest_pay(by=request.user, **data.validated_data)
-        return Response(InterestPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+    def create_service(self, request, data):
+        return services.interest_pay(by=request.user, **data)
 
 
 class InterestAccrualViewSet(viewsets.ReadOnlyModelViewSet):
@@ -242,7 +248,7 @@ class InterestAccrualViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.accrual_list()
 
 
-class FeeReceiptViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class FeeReceiptViewSet(ServiceCreateViewSet):
     """Fees received from participants: Dr cash / Cr fee income."""
 
     serializer_class = FeeReceiptSerializer
@@ -250,14 +256,11 @@ class FeeReceiptViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnl
     def get_queryset(self):
         return selectors.fee_list()
 
-    def create(self, request, *args, **kwargs):
-        data = FeeReceiptSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        entry = services.fee_receive(by=request.user, **data.validated_data)
-        return Response(FeeReceiptSerializer(entry.fee_receipt).data, status=status.HTTP_201_CREATED)
+    def create_service(self, request, data):
+        return services.fee_receive(by=request.user, **data).fee_receipt
 
 
-class PricePointViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PricePointViewSet(ServiceCreateViewSet):
     """Market prices per material and day, from named sources; `import` takes a CSV."""
 
     serializer_class = PricePointSerializer
@@ -267,11 +270,8 @@ class PricePointViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.ReadOnl
     def get_queryset(self):
         return selectors.price_point_list()
 
-    def create(self, request, *args, **kwargs):
-        data = PricePointSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        price = services.price_point_create(by=request.user, **data.validated_data)
-        return Response(PricePointSerializer(price).data, status=status.HTTP_201_CREATED)
+    def create_service(self, request, data):
+        return services.price_point_create(by=request.user, **data)
 
     @extend_schema(
         request={"multipart/form-data": PriceImportSerializer, "application/json": PriceImportTextSerializer},

@@ -22,18 +22,14 @@ def percent_drawn(disbursed: Decimal, commitment: Decimal) -> Decimal:
 
 
 @dataclass(frozen=True)
-class FacilityHeadroom:
-    pk: int
-    code: str
-    name: str
-    kind: str
-    kind_label: str
+class Drawn:
+    """Commitment, disbursed, outstanding principal and undrawn headroom: of one facility or
+    of them all."""
+
     commitment: Decimal
     disbursed: Decimal
     outstanding: Decimal
     undrawn: Decimal
-    available_until: date
-    available: bool
 
     @property
     def percent_drawn(self) -> Decimal:
@@ -41,17 +37,20 @@ class FacilityHeadroom:
 
 
 @dataclass(frozen=True)
-class HeadroomSummary:
-    facilities: list[FacilityHeadroom]
-    commitment: Decimal
-    disbursed: Decimal
-    outstanding: Decimal
-    undrawn: Decimal
-    undrawn_available: Decimal
+class FacilityHeadroom(Drawn):
+    pk: int
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    available_until: date
+    available: bool
 
-    @property
-    def percent_drawn(self) -> Decimal:
-        return percent_drawn(self.disbursed, self.commitment)
+
+@dataclass(frozen=True)
+class HeadroomSummary(Drawn):
+    facilities: list[FacilityHeadroom]
+    undrawn_available: Decimal
 
 
 def facility_headroom(*, today: date | None = None) -> HeadroomSummary:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from vault.accounts.demo import demo_manager
 from vault.accounts.models import User
-from vault.financing import services
+from vault.financing import selectors, services
 from vault.financing.models import DayCount, Facility, InterestAccrual, InterestPayment, PricePoint, Tranche
 from vault.inventory.models import Material
 
@@ -127,7 +127,7 @@ def seed(*, by: User | None = None) -> None:
         if payment_day > today or InterestPayment.objects.filter(facility=exim, date=payment_day).exists():
             continue
         services.interest_accrue(facility=exim, through=payment_day - timedelta(days=1))
-        due = services.interest_payable(exim, as_of=payment_day)
+        due = selectors.interest_payable(exim, as_of=payment_day)
         if due > 0:
             services.interest_pay(
                 facility=exim, amount=due, date=payment_day, by=actor, memo=f"Quarterly interest to {payment_day}"

@@ -4,6 +4,19 @@ from vault.core.filters import BoundedDateFilter
 from vault.financing.models import Facility, InterestAccrual, InterestPayment, PricePoint, Repayment, Tranche
 
 
+def _code(relation: str) -> django_filters.CharFilter:
+    """A related row by its code: `?facility=EXIM-2026`, `?material=NDPR-OXIDE`."""
+    return django_filters.CharFilter(field_name=f"{relation}__code")
+
+
+def _date_range(field_name: str) -> tuple[BoundedDateFilter, BoundedDateFilter]:
+    """From and to a day, both included."""
+    return (
+        BoundedDateFilter(field_name=field_name, lookup_expr="gte"),
+        BoundedDateFilter(field_name=field_name, lookup_expr="lte"),
+    )
+
+
 class FacilityFilter(django_filters.FilterSet):
     class Meta:
         model = Facility
@@ -11,19 +24,20 @@ class FacilityFilter(django_filters.FilterSet):
 
 
 class TrancheFilter(django_filters.FilterSet):
-    facility = django_filters.CharFilter(field_name="facility__code")
-    expected_from = BoundedDateFilter(field_name="expected_date", lookup_expr="gte")
-    expected_to = BoundedDateFilter(field_name="expected_date", lookup_expr="lte")
+    facility = _code("facility")
+    expected_from, expected_to = _date_range("expected_date")
 
     class Meta:
         model = Tranche
         fields = ["facility", "status", "expected_from", "expected_to"]
 
 
-class _FacilityDated(django_filters.FilterSet):
-    facility = django_filters.CharFilter(field_name="facility__code")
-    date_from = BoundedDateFilter(field_name="date", lookup_expr="gte")
-    date_to = BoundedDateFilter(field_name="date", lookup_expr="lte")
+class _Dated(django_filters.FilterSet):
+    date_from, date_to = _date_range("date")
+
+
+class _FacilityDated(_Dated):
+    facility = _code("facility")
 
 
 class RepaymentFilter(_FacilityDated):
@@ -44,10 +58,8 @@ class InterestAccrualFilter(_FacilityDated):
         fields = ["facility", "date_from", "date_to"]
 
 
-class PricePointFilter(django_filters.FilterSet):
-    material = django_filters.CharFilter(field_name="material__code")
-    date_from = BoundedDateFilter(field_name="date", lookup_expr="gte")
-    date_to = BoundedDateFilter(field_name="date", lookup_expr="lte")
+class PricePointFilter(_Dated):
+    material = _code("material")
 
     class Meta:
         model = PricePoint

@@ -56,27 +56,27 @@ class TrancheDisburseForm(forms.Form):
     date = date_field(help_text="Disbursal date (value date of the cash).")
 
 
-class RepaymentForm(forms.Form):
-    facility = forms.ModelChoiceField(queryset=Facility.objects.order_by("code"), to_field_name="code")
+class _PaymentForm(forms.Form):
+    """Money paid or received on a day; the subclass adds who pays (shown first)."""
+
+    field_order = ["facility", "organization"]
     amount = forms.DecimalField(**POSITIVE_MONEY)
     date = date_field()
     memo = forms.CharField(max_length=300, required=False)
 
 
-class InterestPaymentForm(forms.Form):
+class RepaymentForm(_PaymentForm):
+    facility = forms.ModelChoiceField(queryset=Facility.objects.order_by("code"), to_field_name="code")
+
+
+class InterestPaymentForm(_PaymentForm):
     facility = forms.ModelChoiceField(
         queryset=Facility.objects.filter(kind=Facility.Kind.LOAN).order_by("code"), to_field_name="code"
     )
-    amount = forms.DecimalField(**POSITIVE_MONEY)
-    date = date_field()
-    memo = forms.CharField(max_length=300, required=False)
 
 
-class FeeForm(forms.Form):
+class FeeForm(_PaymentForm):
     organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("code"), to_field_name="code")
-    amount = forms.DecimalField(**POSITIVE_MONEY)
-    date = date_field()
-    memo = forms.CharField(max_length=300, required=False)
 
 
 class PricePointForm(forms.Form):

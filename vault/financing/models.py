@@ -3,6 +3,8 @@ repayments, the daily interest accrual and interest payments, fees received, and
 of the materials held. Every money event posts a balanced journal entry (vault.ledger) whose
 `source_type`/`source_id` point back at the row here."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -20,6 +22,13 @@ class DayCount(models.TextChoices):
 
 
 DAYS_IN_YEAR: dict[str, int] = {DayCount.ACT_360: 360, DayCount.ACT_365F: 365}
+
+
+def created_by_field() -> models.ForeignKey[Any, Any]:
+    """Who recorded the row (None for the system: the demo data, a command)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
 
 class Facility(models.Model):
@@ -54,9 +63,7 @@ class Facility(models.Model):
     disbursed = models.DecimalField(default=0, editable=False, **MONEY)
     repaid = models.DecimalField(default=0, editable=False, **MONEY)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = created_by_field()
     history = HistoricalRecords(excluded_fields=["disbursed", "repaid"])
 
     class Meta:
@@ -108,9 +115,7 @@ class InterestRate(models.Model):
     effective_from = models.DateField()
     rate_pct = models.DecimalField(help_text="Annual rate, percent (4.25 = 4.25%).", **RATE)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = created_by_field()
 
     class Meta:
         ordering = ["facility_id", "effective_from"]
@@ -139,9 +144,7 @@ class Tranche(models.Model):
     purpose = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = created_by_field()
     history = HistoricalRecords()
 
     class Meta:
@@ -168,25 +171,27 @@ class FacilityPayment(models.Model):
     date = models.DateField()
     memo = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = created_by_field()
+
+    facility_id: int
+    paid = "paid"  # what __str__ says of the amount
 
     class Meta:
         abstract = True
         ordering = ["facility_id", "date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.paid} {self.amount} on {self.date}"
 
 
 class Repayment(FacilityPayment):
     """Principal paid back (a loan) or capital returned (private capital)."""
 
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="repayments")
+    paid = "repaid"
 
     class Meta(FacilityPayment.Meta):
         constraints = [models.CheckConstraint(name="repayment_amount_positive", condition=Q(amount__gt=0))]
-
-    def __str__(self) -> str:
-        return f"{self.facility_id} repaid {self.amount} on {self.date}"
 
 
 class InterestAccrual(models.Model):
@@ -220,12 +225,10 @@ class InterestPayment(FacilityPayment):
     """Accrued interest paid to the lender (Dr interest payable / Cr cash)."""
 
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="interest_payments")
+    paid = "interest paid"
 
     class Meta(FacilityPayment.Meta):
         constraints = [models.CheckConstraint(name="interest_payment_amount_positive", condition=Q(amount__gt=0))]
-
-    def __str__(self) -> str:
-        return f"{self.facility_id} interest paid {self.amount} on {self.date}"
 
 
 class FeeReceipt(models.Model):
@@ -240,9 +243,7 @@ class FeeReceipt(models.Model):
     source_id = models.BigIntegerField(null=True, blank=True)
     entry = models.OneToOneField("ledger.JournalEntry", on_delete=models.PROTECT, related_name="fee_receipt")
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = created_by_field()
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -261,9 +262,7 @@ class PricePoint(models.Model):
     usd_per_kg = models.DecimalField(validators=[MinValueValidator(0)], **PRICE)
     source = models.CharField(max_length=100, help_text="Assessment or quote, e.g. 'Fastmarkets NdPr oxide'.")
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = created_by_field()
 
     class Meta:
         ordering = ["material_id", "-date", "-id"]

@@ -4,11 +4,12 @@ of the holdings."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter
 from django.utils import timezone
 
@@ -77,6 +78,25 @@ def price_point_list() -> QuerySet[PricePoint]:
 
 def loan_facility_ids() -> list[int]:
     return list(Facility.objects.filter(kind=Facility.Kind.LOAN).order_by("pk").values_list("pk", flat=True))
+
+
+# --- interest -------------------------------------------------------------------------------------
+
+
+def last_accrued_day(facility: Facility) -> date | None:
+    """The last day of the loan's interest accrued, None before the first accrual."""
+    return InterestAccrual.objects.filter(facility=facility).aggregate(last=Max("date"))["last"]
+
+
+def interest_payable(facility: Facility, *, as_of: date | None = None) -> Decimal:
+    """Interest accrued and not yet paid (through `as_of`)."""
+    accruals = facility.accruals.all()
+    payments = facility.interest_payments.all()
+    if as_of:
+        accruals, payments = accruals.filter(date__lte=as_of), payments.filter(date__lte=as_of)
+    accrued = accruals.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    paid = payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return (accrued - paid).quantize(CENT)
 
 
 # --- facility statement ---------------------------------------------------------------------------
@@ -151,32 +171,48 @@ def _period_label(start: date, period: str) -> str:
     return f"{start.year}-{start.month:02d}"
 
 
-def facility_statement(
-    *, facility: Facility, period: str = "month", date_from: date | None = None, date_to: date | None = None
-) -> Statement:
-    """Per month or quarter: opening principal, disbursements, repayments, closing principal,
-    and the same for interest payable (accrued, paid), read from the journal lines of the
-    facility's accounts (so the statement is what the ledger proves). Entries of other origins
-    on those accounts (manual corrections) show as adjustments. Two queries."""
-    date_from = date_from or facility.available_from
-    date_to = date_to or timezone.localdate()
+def _periods(date_from: date, date_to: date, period: str) -> Iterator[tuple[date, date]]:
+    """The (start, end) of each month or quarter that `date_from`..`date_to` touches."""
+    start = _period_start(date_from, period)
+    while True:
+        end = _period_end(start, period)
+        yield start, end
+        if end >= date_to:
+            return
+        start = end + timedelta(days=1)
+
+
+def _statement_check(date_from: date, date_to: date, period: str) -> None:
     if date_to < date_from:
         raise InvalidInput("The statement ends before it starts.", field="date_to", code="ends_before_start")
     if _period_count(date_from, date_to, period) > MAX_STATEMENT_PERIODS:
         raise InvalidInput(
             f"A statement covers at most {MAX_STATEMENT_PERIODS} periods.", field="date_to", code="statement_too_long"
         )
-    accounts = [facility.account_id] + ([facility.interest_account_id] if facility.interest_account_id else [])
-    trunc = TruncQuarter if period == "quarter" else TruncMonth
-    lines = JournalLine.objects.filter(account_id__in=accounts)
-    opening = {
-        row["account_id"]: ((row["c"] or ZERO) - (row["d"] or ZERO)).quantize(CENT)
+
+
+def _credit_less_debit(row: dict) -> Decimal:
+    return ((row["c"] or ZERO) - (row["d"] or ZERO)).quantize(CENT)
+
+
+def _opening_balances(lines: QuerySet[JournalLine], date_from: date) -> dict[int, Decimal]:
+    """{account id: credit balance} at the start of `date_from` (one query)."""
+    return {
+        row["account_id"]: _credit_less_debit(row)
         for row in lines.filter(entry__date__lt=date_from)
         .values("account_id")
         .annotate(d=Sum("debit"), c=Sum("credit"))
         .order_by()
     }
-    moves: dict[tuple[date, int, str], Decimal] = {}
+
+
+Moves = dict[tuple[date, int, str], Decimal]  # (period start, account id, source type): credit less debit
+
+
+def _moves(lines: QuerySet[JournalLine], date_from: date, date_to: date, period: str) -> Moves:
+    """The credit less debit of each account per period and source type of entry (one query)."""
+    trunc = TruncQuarter if period == "quarter" else TruncMonth
+    moves: Moves = {}
     for row in (
         lines.filter(entry__date__gte=date_from, entry__date__lte=date_to)
         .annotate(bucket=trunc("entry__date"))
@@ -187,50 +223,68 @@ def facility_statement(
         bucket = row["bucket"]
         bucket = bucket.date() if hasattr(bucket, "date") and callable(bucket.date) else bucket
         key = (bucket, row["account_id"], row["entry__source_type"])
-        moves[key] = (moves.get(key, ZERO) + (row["c"] or ZERO) - (row["d"] or ZERO)).quantize(CENT)
+        moves[key] = (moves.get(key, ZERO) + _credit_less_debit(row)).quantize(CENT)
+    return moves
 
-    def moved(bucket: date, account_id: int | None, *source_types: str, others: bool = False) -> Decimal:
-        total = ZERO
-        for (b, a, s), amount in moves.items():
-            if b == bucket and a == account_id and ((s in source_types) != others):
-                total += amount
-        return total
 
+PRINCIPAL_SOURCES = ("tranche", "repayment")
+INTEREST_SOURCES = ("accrual", "interest_payment")
+
+
+def _account_moves(
+    moves: Moves, bucket: date, account_id: int | None, sources: tuple[str, str]
+) -> tuple[Decimal, Decimal, Decimal]:
+    """What an account took in (credits of `sources[0]` entries), paid out (debits of
+    `sources[1]`) and moved otherwise (entries of other origins: manual corrections) in a period."""
+    own = dict.fromkeys(sources, ZERO)
+    other = ZERO
+    for (b, a, s), amount in moves.items():
+        if b == bucket and a == account_id:
+            if s in own:
+                own[s] += amount
+            else:
+                other += amount
+    return own[sources[0]], -own[sources[1]], other
+
+
+def facility_statement(
+    *, facility: Facility, period: str = "month", date_from: date | None = None, date_to: date | None = None
+) -> Statement:
+    """Per month or quarter: opening principal, disbursements, repayments, closing principal,
+    and the same for interest payable (accrued, paid), read from the journal lines of the
+    facility's accounts (so the statement is what the ledger proves). Entries of other origins
+    on those accounts (manual corrections) show as adjustments. Two queries. Raises InvalidInput
+    (field `date_to`): `ends_before_start`, `statement_too_long`."""
+    date_from = date_from or facility.available_from
+    date_to = date_to or timezone.localdate()
+    _statement_check(date_from, date_to, period)
+    accounts = [facility.account_id] + ([facility.interest_account_id] if facility.interest_account_id else [])
+    lines = JournalLine.objects.filter(account_id__in=accounts)
+    opening = _opening_balances(lines, date_from)
+    moves = _moves(lines, date_from, date_to, period)
     principal = opening.get(facility.account_id, ZERO)
     interest = opening.get(facility.interest_account_id, ZERO) if facility.interest_account_id else ZERO
     rows = []
-    start = _period_start(date_from, period)
-    while True:
-        end = _period_end(start, period)
-        disbursed = moved(start, facility.account_id, "tranche")
-        repaid = -moved(start, facility.account_id, "repayment")
-        principal_other = moved(start, facility.account_id, "tranche", "repayment", others=True)
-        accrued = moved(start, facility.interest_account_id, "accrual")
-        paid = -moved(start, facility.interest_account_id, "interest_payment")
-        interest_other = moved(start, facility.interest_account_id, "accrual", "interest_payment", others=True)
-        closing = principal + disbursed - repaid + principal_other
-        closing_interest = interest + accrued - paid + interest_other
-        rows.append(
-            StatementRow(
-                period=_period_label(start, period),
-                start=max(start, date_from),
-                end=min(end, date_to),
-                opening_principal=principal,
-                disbursements=disbursed,
-                repayments=repaid,
-                principal_adjustments=principal_other,
-                closing_principal=closing,
-                opening_interest_payable=interest,
-                interest_accrued=accrued,
-                interest_paid=paid,
-                interest_adjustments=interest_other,
-                closing_interest_payable=closing_interest,
-            )
+    for start, end in _periods(date_from, date_to, period):
+        disbursed, repaid, principal_other = _account_moves(moves, start, facility.account_id, PRINCIPAL_SOURCES)
+        accrued, paid, interest_other = _account_moves(moves, start, facility.interest_account_id, INTEREST_SOURCES)
+        row = StatementRow(
+            period=_period_label(start, period),
+            start=max(start, date_from),
+            end=min(end, date_to),
+            opening_principal=principal,
+            disbursements=disbursed,
+            repayments=repaid,
+            principal_adjustments=principal_other,
+            closing_principal=principal + disbursed - repaid + principal_other,
+            opening_interest_payable=interest,
+            interest_accrued=accrued,
+            interest_paid=paid,
+            interest_adjustments=interest_other,
+            closing_interest_payable=interest + accrued - paid + interest_other,
         )
-        principal, interest = closing, closing_interest
-        if end >= date_to:
-            break
-        start = end + timedelta(days=1)
+        rows.append(row)
+        principal, interest = row.closing_principal, row.closing_interest_payable
     return Statement(facility=facility, period=period, date_from=date_from, date_to=date_to, rows=rows)
 
 

@@ -121,26 +121,29 @@ class TrancheCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RepaymentSerializer(ModelSerializer):
+# The fields a repayment and an interest payment declare alike, mixed into their ModelSerializers
+# with `_FacilityPaymentMeta` (no docstring: the API schema would show it as theirs).
+class _FacilityPaymentFields(serializers.Serializer):
     facility = CodeRelatedField(queryset=Facility.objects.all())
     amount = serializers.DecimalField(**POSITIVE_MONEY)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
-    class Meta:
+
+class _FacilityPaymentMeta:
+    fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
+    read_only_fields = ["id", "created_at", "created_by"]
+
+
+class RepaymentSerializer(_FacilityPaymentFields, ModelSerializer):
+    class Meta(_FacilityPaymentMeta):
         model = Repayment
-        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
-        read_only_fields = ["id", "created_at", "created_by"]
 
 
-class InterestPaymentSerializer(ModelSerializer):
+class InterestPaymentSerializer(_FacilityPaymentFields, ModelSerializer):
     facility = CodeRelatedField(queryset=Facility.objects.filter(kind=Facility.Kind.LOAN))
-    amount = serializers.DecimalField(**POSITIVE_MONEY)
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
 
-    class Meta:
+    class Meta(_FacilityPaymentMeta):
         model = InterestPayment
-        fields = ["id", "facility", "amount", "date", "memo", "created_at", "created_by"]
-        read_only_fields = ["id", "created_at", "created_by"]
 
 
 class InterestAccrualSerializer(ModelSerializer):
