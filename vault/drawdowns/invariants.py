@@ -1,7 +1,7 @@
 """The drawdown invariants `vault_check` verifies (registered with vault.integrity)."""
 
+from vault.drawdowns.domain import ALLOWED
 from vault.drawdowns.models import DrawdownRequest
-from vault.drawdowns.services import ALLOWED
 from vault.integrity.invariants import Check, register
 
 Status = DrawdownRequest.Status
