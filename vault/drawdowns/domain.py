@@ -6,10 +6,10 @@ a disruption's dates. Each check raises the typed error the services document.""
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -62,9 +62,29 @@ def transition_require(request: DrawdownRequest, to: str) -> None:
 # --- a request's terms -----------------------------------------------------------------------
 
 
-def request_dates_check(*, priority: str, needed_by: date | None, today: date) -> None:
+@dataclass(frozen=True)
+class RequestTerms:
+    """What a request asks for: the rules below hold for them when the request is created and
+    again when it is submitted."""
+
+    quantity: Decimal
+    needed_by: date | None
+    priority: str
+    replenish_by: date | None
+
+    @classmethod
+    def of(cls, request: DrawdownRequest) -> RequestTerms:
+        return cls(**{field.name: getattr(request, field.name) for field in fields(cls)})
+
+    def as_fields(self) -> dict[str, Any]:
+        """The terms as the request's field values."""
+        return asdict(self)
+
+
+def request_dates_check(terms: RequestTerms, *, today: date) -> None:
     """A known priority (`priority_unknown`) and a needed-by date (`needed_by_required`) not
     before `today` (`needed_by_in_past`)."""
+    priority, needed_by = terms.priority, terms.needed_by
     if priority not in Priority.values:
         raise InvalidInput(
             f"Unknown priority {priority!r}; choose one of {', '.join(Priority.values)}.",
@@ -80,9 +100,8 @@ def request_dates_check(*, priority: str, needed_by: date | None, today: date) -
 
 
 def request_window_check(
+    terms: RequestTerms,
     *,
-    priority: str,
-    replenish_by: date | None,
     today: date,
     in_disruption: bool,
     material_code: str,
@@ -91,6 +110,7 @@ def request_window_check(
     """The disruption priority only while a disruption is declared (`no_disruption_declared`);
     outside one a replenishment commitment date (`replenish_by_required`); the date, when
     given, within the agreement's window from `today` (`replenish_by_outside_window`)."""
+    priority, replenish_by = terms.priority, terms.replenish_by
     if priority == Priority.DISRUPTION and not in_disruption:
         raise InvalidInput(
             f"No supply disruption is declared for {material_code}; use routine or defense-rated.",

@@ -29,6 +29,7 @@ from vault.core.numbers import parse_quantity
 from vault.core.outbox import outbox_enqueue
 from vault.drawdowns import selectors
 from vault.drawdowns.domain import (
+    RequestTerms,
     Status,
     fulfilment_figures,
     request_dates_check,
@@ -43,28 +44,22 @@ from vault.inventory.models import Material
 
 
 def _terms_check(
-    *,
-    agreement: ParticipationAgreement,
-    quantity: Decimal,
-    needed_by: date,
-    priority: str,
-    replenish_by: date | None,
-    exclude_request_id: int | None = None,
+    *, agreement: ParticipationAgreement, terms: RequestTerms, exclude_request_id: int | None = None
 ) -> None:
     """The rules a request meets when created and again when submitted: the dates and the
     priority (`domain.request_dates_check`, `domain.request_window_check`), at most the
     remaining entitlement (InvalidInput, `exceeds_entitlement`) and at most the stock
     available in the reserve (InsufficientStock)."""
     today = timezone.localdate()
-    request_dates_check(priority=priority, needed_by=needed_by, today=today)
+    request_dates_check(terms, today=today)
     request_window_check(
-        priority=priority,
-        replenish_by=replenish_by,
+        terms,
         today=today,
         in_disruption=selectors.disruption_active_for(material=agreement.material, on=today),
         material_code=agreement.material.code,
         replenishment_days=agreement.replenishment_days,
     )
+    quantity = terms.quantity
     remaining = selectors.entitlement_remaining(agreement=agreement, exclude_request_id=exclude_request_id)
     if quantity > remaining:
         raise InvalidInput(
@@ -105,14 +100,7 @@ def _submit(
     (they were, under the same lock); notifies the managers too."""
     transition_require(request, Status.SUBMITTED)
     if not checked:
-        _terms_check(
-            agreement=agreement,
-            quantity=request.quantity,
-            needed_by=request.needed_by,
-            priority=request.priority,
-            replenish_by=request.replenish_by,
-            exclude_request_id=request.pk,
-        )
+        _terms_check(agreement=agreement, terms=RequestTerms.of(request), exclude_request_id=request.pk)
     request.submitted_at = timezone.now()
     transition_record(request, to=Status.SUBMITTED, by=by, comment=comment, fields=("submitted_at",))
     outbox_enqueue(NOTIFY_MANAGERS, request_id=request.pk)
@@ -143,18 +131,14 @@ def drawdown_create(
         )
     quantity = parse_quantity(quantity)
     agreement = _agreement_lock(organization_id=by.organization_id, material=material)
-    _terms_check(
-        agreement=agreement, quantity=quantity, needed_by=needed_by, priority=priority, replenish_by=replenish_by
-    )
+    terms = RequestTerms(quantity=quantity, needed_by=needed_by, priority=priority, replenish_by=replenish_by)
+    _terms_check(agreement=agreement, terms=terms)
     request = DrawdownRequest.objects.create(
         organization_id=by.organization_id,
         material=material,
         agreement=agreement,
-        quantity=quantity,
-        needed_by=needed_by,
-        priority=priority,
+        **terms.as_fields(),
         justification=justification or "",
-        replenish_by=replenish_by,
         requested_by=by,
         reference=reference or "",
     )
