@@ -69,7 +69,9 @@ def test_a_value_is_accepted_exactly_when_the_column_holds_it_unrounded(value):
     "call",
     [
         "vault.inventory.services",
-        "vault.drawdowns.services",
+        "vault.drawdowns.services.requests",
+        "vault.drawdowns.services.replenishment",
+        "vault.drawdowns.services.agreements",
         "vault.coverage.services.inbound",
         "vault.coverage.services.scenarios",
         "vault.coverage.parsing",

@@ -5,6 +5,8 @@ goes through the same services as the API, so the same rules and errors apply.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from vault.accounts.models import User
 from vault.accounts.roles import Role
 from vault.core.admin import (
     EstimatedCountPaginator,
@@ -26,8 +29,11 @@ from vault.core.admin import (
 )
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
+from vault.drawdowns.domain import can_move
 from vault.drawdowns.forms import CommentForm, DateInput, PartialApprovalForm, RejectForm, ReplenishForm
 from vault.drawdowns.models import (
+    REQUEST_SHOWN_DETAILS,
+    REQUEST_SHOWN_PARTIES,
     DisruptionEvent,
     DrawdownRequest,
     DrawdownTransition,
@@ -68,14 +74,73 @@ class ReservationInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("lot", "movement")
 
 
-# (verb, label people use, allowed from, needs a form)
-DECISIONS = [
-    ("approve", "Approve in full", Status.SUBMITTED),
-    ("approve-part", "Approve in part…", Status.SUBMITTED),
-    ("reject", "Reject…", Status.SUBMITTED),
-    ("fulfil", "Fulfil (issue the material)", Status.APPROVED),
-    ("cancel", "Cancel", None),
-]
+def _approve_in_full(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
+    services.drawdown_approve(request=obj, by=by, comment=cleaned["comment"])
+    return f"{obj.number} approved in full ({obj.quantity} kg reserved)."
+
+
+def _approve_in_part(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
+    services.drawdown_approve(request=obj, by=by, quantity=cleaned["quantity"], comment=cleaned["comment"])
+    return f"{obj.number} approved for {cleaned['quantity']} kg of {obj.quantity} kg requested."
+
+
+def _reject(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
+    services.drawdown_reject(request=obj, by=by, comment=cleaned["comment"])
+    return f"{obj.number} rejected."
+
+
+def _fulfil(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
+    obligation = services.drawdown_fulfil(request=obj, by=by, comment=cleaned["comment"])
+    return f"{obj.number} fulfilled; {obligation.quantity_due} kg to be replenished by {obligation.due_on}."
+
+
+def _cancel(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
+    services.drawdown_cancel(request=obj, by=by, comment=cleaned["comment"])
+    return f"{obj.number} cancelled."
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A manager's decision on a request: offered (as `label`, the words people use) where the
+    request may move `to`; its page has `form` and a `button`, and `run` calls the service and
+    says what it did."""
+
+    label: str
+    to: str
+    button: str
+    form: Callable[[Any, DrawdownRequest], forms.Form]
+    run: Callable[[DrawdownRequest, User, dict[str, Any]], str]
+    danger: bool = False
+
+
+def _comment_form(data: Any, obj: DrawdownRequest) -> forms.Form:
+    return CommentForm(data)
+
+
+DECISIONS: dict[str, Decision] = {
+    "approve": Decision("Approve in full", Status.APPROVED, "Approve in full", _comment_form, _approve_in_full),
+    "approve-part": Decision(
+        "Approve in part…",
+        Status.APPROVED,
+        "Approve this quantity",
+        lambda data, obj: PartialApprovalForm(data, initial={"quantity": obj.quantity}),
+        _approve_in_part,
+    ),
+    "reject": Decision("Reject…", Status.REJECTED, "Reject", lambda data, obj: RejectForm(data), _reject, danger=True),
+    "fulfil": Decision(
+        "Fulfil (issue the material)", Status.FULFILLED, "Fulfil (issue the material)", _comment_form, _fulfil
+    ),
+    "cancel": Decision("Cancel", Status.CANCELLED, "Cancel the request", _comment_form, _cancel, danger=True),
+}
+
+
+def decision_links(obj: DrawdownRequest) -> list[tuple[str, str]]:
+    """(url, label) of the decisions the request's status allows, in the table's order."""
+    return [
+        (reverse("admin:drawdowns_drawdownrequest_decide", args=[obj.pk, verb]), decision.label)
+        for verb, decision in DECISIONS.items()
+        if can_move(obj.status, decision.to)
+    ]
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -118,25 +183,7 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     show_full_result_count = False
     list_per_page = 50
     inlines = [TransitionInline, ReservationInline]
-    readonly_fields = [
-        "number",
-        "organization",
-        "material",
-        "agreement",
-        "quantity",
-        "approved_quantity",
-        "needed_by",
-        "priority",
-        "justification",
-        "replenish_by",
-        "status",
-        "requested_by",
-        "created_at",
-        "submitted_at",
-        "decided_at",
-        "fulfilled_at",
-        "reference",
-    ]
+    readonly_fields = [*REQUEST_SHOWN_PARTIES, "agreement", *REQUEST_SHOWN_DETAILS, "reference"]
     fields = tuple(readonly_fields)
     change_form_template = "admin/drawdowns/drawdownrequest/change_form.html"
     actions = ["approve_in_full", "fulfil", "cancel"]
@@ -171,12 +218,7 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     @admin.display(description="decide")
     def decide(self, obj):
-        links = [
-            (reverse("admin:drawdowns_drawdownrequest_decide", args=[obj.pk, verb]), label)
-            for verb, label, allowed_from in DECISIONS
-            if (allowed_from == obj.status)
-            or (allowed_from is None and Status.CANCELLED in services.ALLOWED[obj.status])
-        ]
+        links = decision_links(obj)
         return format_html_join(" · ", '<a href="{}">{}</a>', links) if links else "–"
 
     def get_urls(self):
@@ -191,13 +233,7 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        decisions = []
-        if obj is not None and self.has_review_permission(request):
-            for verb, label, allowed_from in DECISIONS:
-                if allowed_from == obj.status or (
-                    allowed_from is None and Status.CANCELLED in services.ALLOWED[obj.status]
-                ):
-                    decisions.append((reverse("admin:drawdowns_drawdownrequest_decide", args=[obj.pk, verb]), label))
+        decisions = decision_links(obj) if obj is not None and self.has_review_permission(request) else []
         extra_context = {**(extra_context or {}), "decisions": decisions}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -210,59 +246,21 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
             f"{obj.number}: {obj.organization.code} asks for {obj.quantity} kg of {obj.material.code} "
             f"by {obj.needed_by} ({obj.get_priority_display()}); now {obj.get_status_display().lower()}."
         )
-        data, _ = form_data(request)
-        user = request.user
-        form: forms.Form
-        if verb == "approve":
-            form, label = CommentForm(data), "Approve in full"
-
-            def run(cleaned):
-                services.drawdown_approve(request=obj, by=user, comment=cleaned["comment"])
-                return f"{obj.number} approved in full ({obj.quantity} kg reserved)."
-
-        elif verb == "approve-part":
-            form, label = PartialApprovalForm(data, initial={"quantity": obj.quantity}), "Approve this quantity"
-
-            def run(cleaned):
-                services.drawdown_approve(
-                    request=obj, by=user, quantity=cleaned["quantity"], comment=cleaned["comment"]
-                )
-                return f"{obj.number} approved for {cleaned['quantity']} kg of {obj.quantity} kg requested."
-
-        elif verb == "reject":
-            form, label = RejectForm(data), "Reject"
-
-            def run(cleaned):
-                services.drawdown_reject(request=obj, by=user, comment=cleaned["comment"])
-                return f"{obj.number} rejected."
-
-        elif verb == "fulfil":
-            form, label = CommentForm(data), "Fulfil (issue the material)"
-
-            def run(cleaned):
-                obligation = services.drawdown_fulfil(request=obj, by=user, comment=cleaned["comment"])
-                return f"{obj.number} fulfilled; {obligation.quantity_due} kg to be replenished by {obligation.due_on}."
-
-        elif verb == "cancel":
-            form, label = CommentForm(data), "Cancel the request"
-
-            def run(cleaned):
-                services.drawdown_cancel(request=obj, by=user, comment=cleaned["comment"])
-                return f"{obj.number} cancelled."
-
-        else:
+        decision = DECISIONS.get(verb)
+        if decision is None:
             raise Http404("Unknown decision.")
+        data, _ = form_data(request)
         return self.service_form_view(
             request,
-            title=f"{label.rstrip('…')}: {obj.number}",
-            form=form,
-            submit_label=label.rstrip("…"),
-            call=run,
+            title=f"{decision.button}: {obj.number}",
+            form=decision.form(data, obj),
+            submit_label=decision.button,
+            call=lambda cleaned: decision.run(obj, request.user, cleaned),
             success=str,  # each `run` says what it did
             done_url=done_url,
             intro=summary,
             obj=obj,
-            danger=verb in ("reject", "cancel"),
+            danger=decision.danger,
         )
 
     def _bulk(self, request, queryset, call: Callable, done: str) -> None:

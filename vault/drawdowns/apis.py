@@ -1,6 +1,8 @@
 """Drawdown API. Views parse input, call one service and shape the output; querysets come from
 the selectors, which narrow a manufacturer to its own organization (others' rows are 404)."""
 
+from collections.abc import Callable
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,7 +14,7 @@ from vault.accounts.roles import Role
 from vault.drawdowns import selectors, services
 from vault.drawdowns.filters import DisruptionFilter, DrawdownRequestFilter, EntitlementFilter, ObligationFilter
 from vault.drawdowns.idempotency import HEADER, idempotent
-from vault.drawdowns.models import DrawdownTransition
+from vault.drawdowns.models import DrawdownRequest, DrawdownTransition
 from vault.drawdowns.serializers import (
     ApproveSerializer,
     CommentSerializer,
@@ -36,6 +38,13 @@ def _parse(serializer_class, request):
     data = serializer_class(data=request.data)
     data.is_valid(raise_exception=True)
     return data.validated_data
+
+
+def _request_action(serializer_class):
+    """A POST action on one request with a `serializer_class` body, answering the request's detail."""
+    as_action = action(detail=True, methods=["post"])
+    schema = extend_schema(request=serializer_class, responses=DrawdownRequestDetailSerializer)
+    return lambda view: schema(as_action(view))
 
 
 class DrawdownRequestViewSet(viewsets.ReadOnlyModelViewSet):
@@ -86,38 +95,32 @@ class DrawdownRequestViewSet(viewsets.ReadOnlyModelViewSet):
 
         return idempotent(request, handler)
 
-    @extend_schema(request=CommentSerializer, responses=DrawdownRequestDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None, format=None):
-        data = _parse(CommentSerializer, request)
-        return self._respond(services.drawdown_submit(request=self.get_object(), by=request.user, **data))
+    def _decide(self, request, serializer_class, service: Callable[..., DrawdownRequest]) -> Response:
+        """Parse the body with `serializer_class`, call `service` on the request in the URL."""
+        data = _parse(serializer_class, request)
+        return self._respond(service(request=self.get_object(), by=request.user, **data))
 
-    @extend_schema(request=ApproveSerializer, responses=DrawdownRequestDetailSerializer)
-    @action(detail=True, methods=["post"])
+    @_request_action(CommentSerializer)
+    def submit(self, request, pk=None, format=None):
+        return self._decide(request, CommentSerializer, services.drawdown_submit)
+
+    @_request_action(ApproveSerializer)
     def approve(self, request, pk=None, format=None):
         """Approve all requested, or `quantity` kg (partial); reserves stock oldest lots first."""
-        data = _parse(ApproveSerializer, request)
-        return self._respond(services.drawdown_approve(request=self.get_object(), by=request.user, **data))
+        return self._decide(request, ApproveSerializer, services.drawdown_approve)
 
-    @extend_schema(request=RejectSerializer, responses=DrawdownRequestDetailSerializer)
-    @action(detail=True, methods=["post"])
+    @_request_action(RejectSerializer)
     def reject(self, request, pk=None, format=None):
-        data = _parse(RejectSerializer, request)
-        return self._respond(services.drawdown_reject(request=self.get_object(), by=request.user, **data))
+        return self._decide(request, RejectSerializer, services.drawdown_reject)
 
-    @extend_schema(request=CommentSerializer, responses=DrawdownRequestDetailSerializer)
-    @action(detail=True, methods=["post"])
+    @_request_action(CommentSerializer)
     def fulfil(self, request, pk=None, format=None):
         """Issue the reserved stock and open the replenishment obligation."""
-        data = _parse(CommentSerializer, request)
-        obligation = services.drawdown_fulfil(request=self.get_object(), by=request.user, **data)
-        return self._respond(obligation.request)
+        return self._decide(request, CommentSerializer, lambda **kwargs: services.drawdown_fulfil(**kwargs).request)
 
-    @extend_schema(request=CommentSerializer, responses=DrawdownRequestDetailSerializer)
-    @action(detail=True, methods=["post"])
+    @_request_action(CommentSerializer)
     def cancel(self, request, pk=None, format=None):
-        data = _parse(CommentSerializer, request)
-        return self._respond(services.drawdown_cancel(request=self.get_object(), by=request.user, **data))
+        return self._decide(request, CommentSerializer, services.drawdown_cancel)
 
 
 class EntitlementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

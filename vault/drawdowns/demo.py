@@ -3,7 +3,7 @@ requests in every state (draft, submitted, approved in part, fulfilled, replenis
 cancelled), all made through the services. Figures are invented for the demo. Idempotent: the
 requests carry a DEMO- reference and are only made when none exists."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -28,7 +28,7 @@ AGREEMENTS = [
 MARKER = "DEMO-"
 
 
-def _agreements(by) -> None:
+def _agreements(by: User) -> None:
     for org, material, kg, price, days, premium, fee in AGREEMENTS:
         organization = Organization.objects.get(code=org)
         material_obj = Material.objects.get(code=material)
@@ -49,7 +49,7 @@ def _agreements(by) -> None:
         )
 
 
-def _disruption(by, today) -> None:
+def _disruption(by: User, today: date) -> None:
     if DisruptionEvent.objects.filter(reference=f"{MARKER}GA").exists():
         return
     services.disruption_declare(
@@ -62,7 +62,7 @@ def _disruption(by, today) -> None:
     )
 
 
-def _requests(by, today) -> None:
+def _requests(by: User, today: date) -> None:
     if DrawdownRequest.objects.filter(reference__startswith=MARKER).exists():
         return
     acme = User.objects.get(username="acme")

@@ -1,7 +1,7 @@
 """The drawdown invariants `vault_check` verifies (registered with vault.integrity)."""
 
+from vault.drawdowns.domain import ALLOWED
 from vault.drawdowns.models import DrawdownRequest
-from vault.drawdowns.services import ALLOWED
 from vault.integrity.invariants import Check, register
 
 Status = DrawdownRequest.Status
@@ -38,17 +38,30 @@ register(
         ("drawdowns",),
     )
 )
+
+
+def _stored_sum_sql(stored: str, rows: str, *, label: str = "id", rows_where: str = "") -> str:
+    """Rows whose `stored` quantity ("table.column") is not the sum of the quantities of the
+    `rows` ("table.key", the key naming the stored row's id) that pass `rows_where`, as
+    (the row's `label`, the stored quantity, the sum)."""
+    table, column = stored.split(".")
+    rows_table, key = rows.split(".")
+    where = f"WHERE {rows_where} " if rows_where else ""
+    return f"""
+        SELECT t.{label}, t.{column}, COALESCE(s.total, 0)
+          FROM {table} t
+          LEFT JOIN (SELECT {key}, SUM(quantity) AS total FROM {rows_table} {where}GROUP BY {key}) s ON s.{key} = t.id
+         WHERE t.{column} <> COALESCE(s.total, 0)
+        """
+
+
 register(
     Check(
         "lot_reserved_equals_held_reservations",
         "each lot's reserved stock is the sum of the drawdown reservations it holds (else it could never be released)",
-        """
-        SELECT l.lot_number, l.reserved, COALESCE(h.total, 0)
-          FROM inventory_lot l
-          LEFT JOIN (SELECT lot_id, SUM(quantity) AS total FROM drawdowns_reservation
-                      WHERE state = 'held' GROUP BY lot_id) h ON h.lot_id = l.id
-         WHERE l.reserved <> COALESCE(h.total, 0)
-        """,
+        _stored_sum_sql(
+            "inventory_lot.reserved", "drawdowns_reservation.lot_id", label="lot_number", rows_where="state = 'held'"
+        ),
         lambda r: f"lot {r[0]}: {r[1]} kg reserved but its held reservations add up to {r[2]}",
         ("drawdowns", "inventory"),
     )
@@ -57,13 +70,9 @@ register(
     Check(
         "obligation_replenished_equals_replenishments",
         "each replenishment obligation's replenished quantity is the sum of its replenishments",
-        """
-        SELECT o.id, o.replenished_quantity, COALESCE(r.total, 0)
-          FROM drawdowns_replenishmentobligation o
-          LEFT JOIN (SELECT obligation_id, SUM(quantity) AS total FROM drawdowns_replenishment
-                      GROUP BY obligation_id) r ON r.obligation_id = o.id
-         WHERE o.replenished_quantity <> COALESCE(r.total, 0)
-        """,
+        _stored_sum_sql(
+            "drawdowns_replenishmentobligation.replenished_quantity", "drawdowns_replenishment.obligation_id"
+        ),
         lambda r: f"obligation {r[0]}: {r[1]} kg replenished but its replenishments add up to {r[2]}",
         ("drawdowns",),
     )

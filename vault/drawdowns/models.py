@@ -127,6 +127,25 @@ class DrawdownRequest(models.Model):
         return f"DR-{self.pk}"
 
 
+# How a request is shown, in order, by the API (after its id) and the admin (which puts the
+# agreement after the parties and the reference last): one list for both.
+REQUEST_SHOWN_PARTIES = ("number", "organization", "material")
+REQUEST_SHOWN_DETAILS = (
+    "quantity",
+    "approved_quantity",
+    "needed_by",
+    "priority",
+    "justification",
+    "replenish_by",
+    "status",
+    "requested_by",
+    "created_at",
+    "submitted_at",
+    "decided_at",
+    "fulfilled_at",
+)
+
+
 class DrawdownTransition(models.Model):
     """One row per change of a request's state (append-only): who, when, from, to, comment."""
 

@@ -20,6 +20,7 @@ from vault.accounts.permissions import is_manufacturer
 from vault.accounts.views import PasswordResetConfirmView, ThrottledPasswordResetView
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
+from vault.drawdowns.domain import can_move
 from vault.drawdowns.forms import CommentForm, DrawdownRequestForm, PortalAuthenticationForm
 from vault.drawdowns.models import DrawdownRequest, ReplenishmentObligation
 
@@ -149,8 +150,7 @@ def request_detail(request, pk: int):
         "req": found,
         "transitions": list(selectors.transition_list(request=found)),
         "obligation": ReplenishmentObligation.objects.filter(request=found).first(),
-        "can_cancel": found.status in services.ALLOWED
-        and DrawdownRequest.Status.CANCELLED in services.ALLOWED[found.status],
+        "can_cancel": can_move(found.status, DrawdownRequest.Status.CANCELLED),
         "can_submit": found.status == DrawdownRequest.Status.DRAFT,
         "form": CommentForm(),
     }

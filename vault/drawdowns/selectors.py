@@ -22,14 +22,16 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from vault.accounts.permissions import is_manufacturer
+from vault.drawdowns.domain import QUANTUM
 from vault.drawdowns.models import (
     DisruptionEvent,
     DrawdownRequest,
     DrawdownTransition,
     ParticipationAgreement,
     ReplenishmentObligation,
+    Reservation,
 )
-from vault.inventory.models import Position
+from vault.inventory.models import Lot, Position
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -42,7 +44,6 @@ class Remaining(TypedDict):
 
 
 ZERO = Decimal("0")
-QUANTUM = Decimal("0.001")
 _QTY: DecimalField = DecimalField(max_digits=18, decimal_places=3)
 
 # What counts against an entitlement (see docs/drawdowns.md): requests waiting for a decision
@@ -130,6 +131,17 @@ def material_available(*, material) -> Decimal:
     """Stock of `material` free to reserve: on hand, not reserved, in available lots (all sites)."""
     total = Position.objects.filter(material=material).aggregate(total=Sum("available"))["total"]
     return Decimal(total or ZERO).quantize(QUANTUM)
+
+
+def lots_with_free_stock(*, material_id: int) -> list[Lot]:
+    """Available lots of the material with stock not reserved, read without locks: candidates
+    to lock (`inventory.services.stock_lock`) before their free stock is read again."""
+    return list(Lot.objects.filter(material_id=material_id, status=Lot.Status.AVAILABLE, on_hand__gt=F("reserved")))
+
+
+def reservations_held(*, request: DrawdownRequest) -> list[Reservation]:
+    """The request's held reservations with their lots, in lot id order (the lock order)."""
+    return list(request.reservations.filter(state=Reservation.State.HELD).select_related("lot").order_by("lot_id"))
 
 
 def disruption_active_for(*, material, on=None) -> bool:

@@ -8,6 +8,8 @@ from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, PERCENT, PRICE, QUANTITY
 from vault.core.serializers import BoundedDateField, ModelSerializer, related_code
 from vault.drawdowns.models import (
+    REQUEST_SHOWN_DETAILS,
+    REQUEST_SHOWN_PARTIES,
     DisruptionEvent,
     DrawdownRequest,
     DrawdownTransition,
@@ -32,24 +34,7 @@ class DrawdownRequestSerializer(ModelSerializer):
 
     class Meta:
         model = DrawdownRequest
-        fields = [
-            "id",
-            "number",
-            "organization",
-            "material",
-            "quantity",
-            "approved_quantity",
-            "needed_by",
-            "priority",
-            "justification",
-            "replenish_by",
-            "status",
-            "requested_by",
-            "created_at",
-            "submitted_at",
-            "decided_at",
-            "fulfilled_at",
-        ]
+        fields = ["id", *REQUEST_SHOWN_PARTIES, *REQUEST_SHOWN_DETAILS]
         read_only_fields = fields
 
 
