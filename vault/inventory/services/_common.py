@@ -35,6 +35,8 @@ Row = TypeVar("Row", bound=Model)
 
 @dataclass(frozen=True)
 class Change:
+    """A change of one locked lot's balances, as `changes_apply` writes it."""
+
     lot: Lot
     delta: Decimal  # on-hand change, signed
     reserved_delta: Decimal = ZERO
