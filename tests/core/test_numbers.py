@@ -68,7 +68,9 @@ def test_a_value_is_accepted_exactly_when_the_column_holds_it_unrounded(value):
 @pytest.mark.parametrize(
     "call",
     [
-        "vault.inventory.services",
+        "vault.inventory.services.movements",
+        "vault.inventory.services.reservations",
+        "vault.inventory.services.transfers",
         "vault.drawdowns.services.requests",
         "vault.drawdowns.services.replenishment",
         "vault.drawdowns.services.agreements",

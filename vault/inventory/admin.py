@@ -31,47 +31,42 @@ def _reverse_url_pattern(script_prefix: str) -> str:
     return reverse("admin:inventory_movement_reverse", args=[0])
 
 
-def _with_code_read_only(fields, obj) -> list[str]:
-    """The code is typed on the add form and shown read-only after: it is the natural key."""
-    return [*fields, "code"] if obj is not None else list(fields)
+class _CatalogueAdmin(ServiceFormMixin, HistoryAdmin):
+    """A catalogue row's add, change and delete pages, written by `services.<row>_create`,
+    `<row>_update` and `<row>_delete` (`row` names the services and their argument; looked up
+    on each call). The code is typed on the add form and shown read-only after: it is the
+    natural key."""
+
+    row: str
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "code"] if obj is not None else list(fields)
+
+    def add_service(self, request, data):
+        return getattr(services, f"{self.row}_create")(by=request.user, **data)
+
+    def change_service(self, request, obj, changes):
+        getattr(services, f"{self.row}_update")(**{self.row: obj}, by=request.user, **changes)
+
+    def delete_service(self, request, obj):
+        getattr(services, f"{self.row}_delete")(**{self.row: obj}, by=request.user)
 
 
 @admin.register(Material)
-class MaterialAdmin(ServiceFormMixin, HistoryAdmin):
+class MaterialAdmin(_CatalogueAdmin):
+    row = "material"
     list_display = ["code", "name", "form", "grade", "coverage_target_days", "price_floor"]
     list_filter = ["form"]
     search_fields = ["code", "name"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return _with_code_read_only(super().get_readonly_fields(request, obj), obj)
-
-    def add_service(self, request, data):
-        return services.material_create(by=request.user, **data)
-
-    def change_service(self, request, obj, changes):
-        services.material_update(material=obj, by=request.user, **changes)
-
-    def delete_service(self, request, obj):
-        services.material_delete(material=obj, by=request.user)
-
 
 @admin.register(Site)
-class SiteAdmin(ServiceFormMixin, HistoryAdmin):
+class SiteAdmin(_CatalogueAdmin):
+    row = "site"
     list_display = ["code", "name", "country", "custodian", "capacity_kg"]
     list_filter = ["country"]
     search_fields = ["code", "name", "custodian"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return _with_code_read_only(super().get_readonly_fields(request, obj), obj)
-
-    def add_service(self, request, data):
-        return services.site_create(by=request.user, **data)
-
-    def change_service(self, request, obj, changes):
-        services.site_update(site=obj, by=request.user, **changes)
-
-    def delete_service(self, request, obj):
-        services.site_delete(site=obj, by=request.user)
 
 
 class MovementInline(ReadOnlyInline):

@@ -1,8 +1,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
+from vault.accounts.models import User
 from vault.accounts.permissions import STAFF_READERS
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput
@@ -24,45 +26,51 @@ from vault.inventory.serializers import (
 CATALOGUE_READERS = (*STAFF_READERS, Role.MANUFACTURER)
 
 
-class MaterialViewSet(viewsets.ModelViewSet):
-    """Materials held in the reserve, referenced by code (e.g. NDPR-OX)."""
+def _user(request: Request) -> User:
+    """Who writes: the permissions let no anonymous request reach a write."""
+    assert isinstance(request.user, User)
+    return request.user
 
-    serializer_class = MaterialSerializer
+
+class _CatalogueViewSet(viewsets.ModelViewSet):
+    """A catalogue row addressed by its code, created by `services.<row>_create` and changed by
+    `services.<row>_update` (`row` names the service and its argument); never deleted here."""
+
+    row: str
     lookup_field = "code"
     read_roles = CATALOGUE_READERS
-    search_fields = ["code", "name"]
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        create = getattr(services, f"{self.row}_create")
+        serializer.instance = create(by=_user(self.request), **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        update = getattr(services, f"{self.row}_update")
+        serializer.instance = update(
+            **{self.row: serializer.instance}, by=_user(self.request), **serializer.validated_data
+        )
+
+
+class MaterialViewSet(_CatalogueViewSet):
+    """Materials held in the reserve, referenced by code (e.g. NDPR-OX)."""
+
+    row = "material"
+    serializer_class = MaterialSerializer
+    search_fields = ["code", "name"]
 
     def get_queryset(self):
         return selectors.material_list()
 
-    def perform_create(self, serializer):
-        serializer.instance = services.material_create(by=self.request.user, **serializer.validated_data)
 
-    def perform_update(self, serializer):
-        serializer.instance = services.material_update(
-            material=serializer.instance, by=self.request.user, **serializer.validated_data
-        )
-
-
-class SiteViewSet(viewsets.ModelViewSet):
+class SiteViewSet(_CatalogueViewSet):
     """Storage depots, referenced by code."""
 
+    row = "site"
     serializer_class = SiteSerializer
-    lookup_field = "code"
-    read_roles = CATALOGUE_READERS
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.site_list()
-
-    def perform_create(self, serializer):
-        serializer.instance = services.site_create(by=self.request.user, **serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.site_update(
-            site=serializer.instance, by=self.request.user, **serializer.validated_data
-        )
 
 
 class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -76,7 +84,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.lot_list()
 
     def perform_create(self, serializer):
-        serializer.instance = services.lot_create(by=self.request.user, **serializer.validated_data)
+        serializer.instance = services.lot_create(by=_user(self.request), **serializer.validated_data)
 
     @extend_schema(request=LotStatusSerializer, responses=LotSerializer)
     @action(detail=True, methods=["post"])
@@ -85,7 +93,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         lot = self.get_object()
         data = LotStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lot = services.lot_set_status(lot=lot, by=request.user, **data.validated_data)
+        lot = services.lot_set_status(lot=lot, by=_user(request), **data.validated_data)
         return Response(LotSerializer(lot).data)
 
 
@@ -107,16 +115,20 @@ class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         data = MovementCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        movement = services.movement_create(by=request.user, **data.validated_data)
+        movement = services.movement_create(by=_user(request), **data.validated_data)
         return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(exclude=True)
-    def update(self, request, *args, **kwargs):
-        raise InvalidInput(
-            "Posted movements cannot be edited; post a reversal instead.",
+    @staticmethod
+    def _immutable(done: str) -> InvalidInput:
+        return InvalidInput(
+            f"Posted movements cannot be {done}; post a reversal instead.",
             field="non_field_errors",
             code="movement_immutable",
         )
+
+    @extend_schema(exclude=True)
+    def update(self, request, *args, **kwargs):
+        raise self._immutable("edited")
 
     @extend_schema(exclude=True)
     def partial_update(self, request, *args, **kwargs):
@@ -124,11 +136,7 @@ class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(exclude=True)
     def destroy(self, request, *args, **kwargs):
-        raise InvalidInput(
-            "Posted movements cannot be deleted; post a reversal instead.",
-            field="non_field_errors",
-            code="movement_immutable",
-        )
+        raise self._immutable("deleted")
 
     @extend_schema(request=MovementReverseSerializer, responses={201: MovementSerializer})
     @action(detail=True, methods=["post"])
@@ -137,7 +145,7 @@ class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         movement: Movement = self.get_object()
         data = MovementReverseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        reversal = services.movement_reverse(movement=movement, by=request.user, **data.validated_data)
+        reversal = services.movement_reverse(movement=movement, by=_user(request), **data.validated_data)
         return Response(MovementSerializer(reversal).data, status=status.HTTP_201_CREATED)
 
 

@@ -3,7 +3,7 @@ admin (vault.core.admin.ServiceFormMixin) shows what a service refuses on the na
 
 from django import forms
 
-from vault.inventory.models import QUANTITY, Lot, Movement, Site
+from vault.inventory.models import LOT_INPUT_FIELDS, QUANTITY, Lot, Movement, Site
 from vault.inventory.services import CREATABLE_KINDS
 
 
@@ -31,18 +31,7 @@ class LotAddForm(forms.ModelForm):
 
     class Meta:
         model = Lot
-        fields = [
-            "lot_number",
-            "material",
-            "site",
-            "status",
-            "mining_country",
-            "processing_country",
-            "supplier",
-            "received_date",
-            "unit_cost",
-            "assay_certificate",
-        ]
+        fields = list(LOT_INPUT_FIELDS)
 
 
 __all__ = ["LotAddForm", "Movement", "MovementForm", "MovementReverseForm"]

@@ -17,7 +17,22 @@ def value_at_cost(quantity: Decimal, unit_cost: Decimal) -> Decimal:
     return (quantity * unit_cost).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-class Material(models.Model):
+class CatalogueRow(models.Model):
+    """What materials and sites share: a code, their natural key in the API, and a name."""
+
+    # Immutable once the row exists (a trigger refuses a rename, 0004).
+    code = models.CharField(max_length=32, unique=True, validators=[code_format])
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Material(CatalogueRow):
     class Form(models.TextChoices):
         OXIDE = "oxide", "Oxide"
         METAL = "metal", "Metal"
@@ -28,9 +43,6 @@ class Material(models.Model):
         HYDROXIDE = "hydroxide", "Hydroxide"
         OTHER = "other", "Other"
 
-    # The API's natural key: immutable once the row exists (a trigger refuses a rename, 0004).
-    code = models.CharField(max_length=32, unique=True, validators=[code_format])
-    name = models.CharField(max_length=200)
     form = models.CharField(max_length=20, choices=Form.choices)
     grade = models.CharField(max_length=50, blank=True, help_text="Purity or grade, e.g. 99.5%.")
     unit = models.CharField(max_length=8, default="kg", editable=False)
@@ -42,29 +54,14 @@ class Material(models.Model):
     )
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["code"]
 
-    def __str__(self) -> str:
-        return self.code
-
-
-class Site(models.Model):
-    # The API's natural key: immutable once the row exists (a trigger refuses a rename, 0004).
-    code = models.CharField(max_length=32, unique=True, validators=[code_format])
-    name = models.CharField(max_length=200)
+class Site(CatalogueRow):
     country = models.CharField(max_length=2, validators=[country_code])
     custodian = models.CharField(max_length=200, blank=True)
     capacity_kg = models.DecimalField(
         null=True, blank=True, validators=[MinValueValidator(0)], help_text="Optional storage capacity.", **QUANTITY
     )
     history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.code
 
 
 class Lot(models.Model):
@@ -121,6 +118,19 @@ class Lot(models.Model):
     def free(self) -> Decimal:
         """What can leave the lot without touching reservations."""
         return self.on_hand - self.reserved
+
+
+# What a lot says of its origin: typed in when it is created, kept by the lots transferred out of it.
+LOT_ORIGIN_FIELDS = (
+    "mining_country",
+    "processing_country",
+    "supplier",
+    "received_date",
+    "unit_cost",
+    "assay_certificate",
+)
+# What a lot is created with: `lot_create`'s arguments, the admin's add form and the API's fields.
+LOT_INPUT_FIELDS = ("lot_number", "material", "site", "status", *LOT_ORIGIN_FIELDS)
 
 
 class Movement(models.Model):

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from vault.core.numbers import QUANTITY
 from vault.core.serializers import ModelSerializer, related_code
-from vault.inventory.models import Lot, Material, Movement, Position, Site
+from vault.inventory.models import LOT_INPUT_FIELDS, Lot, Material, Movement, Position, Site
 from vault.inventory.services import CREATABLE_KINDS
 
 
@@ -42,22 +42,7 @@ class LotSerializer(ModelSerializer):
 
     class Meta:
         model = Lot
-        fields = [
-            "id",
-            "lot_number",
-            "material",
-            "site",
-            "status",
-            "mining_country",
-            "processing_country",
-            "supplier",
-            "received_date",
-            "unit_cost",
-            "assay_certificate",
-            "on_hand",
-            "reserved",
-            "initial_quantity",
-        ]
+        fields = ["id", *LOT_INPUT_FIELDS, "on_hand", "reserved", "initial_quantity"]
         read_only_fields = ["id"]
 
 
