@@ -1,10 +1,19 @@
 """API access by role. A view names the roles that may read and write it; a manufacturer's
 querysets are further narrowed to its organization by the view (see selectors)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
+from django.http import HttpRequest
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from vault.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from vault.accounts.models import User
 
 STAFF_READERS = (Role.MANAGER, Role.FINANCE, Role.AUDITOR)
 
@@ -46,3 +55,12 @@ def second_factor_passed(user) -> bool:
         return True
     is_verified = getattr(user, "is_verified", None)
     return bool(is_verified and is_verified())
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The user a write acts as (a service's `by`). The permissions let no anonymous request reach
+    a write; should one get here, it is a 401, never a write without its author."""
+    user = request.user
+    if not user.is_authenticated:
+        raise NotAuthenticated()
+    return user

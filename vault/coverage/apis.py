@@ -3,13 +3,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from vault.accounts.models import User
-from vault.accounts.permissions import STAFF_READERS
+from vault.accounts.permissions import STAFF_READERS, acting_user
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput
+from vault.core.routers import routed
 from vault.coverage import selectors, services
 from vault.coverage.filters import AlertFilter, ForecastFilter, HistoryFilter, InboundFilter, SnapshotFilter
 from vault.coverage.serializers import (
@@ -34,12 +33,7 @@ MANAGER = (Role.MANAGER,)
 CODE_REGEX = r"[A-Z0-9][A-Z0-9._-]*"  # Material.code's format: anything else is a 404
 
 
-def _user(request: Request) -> User:
-    """Who writes: the permissions let no anonymous request reach a write."""
-    assert isinstance(request.user, User)
-    return request.user
-
-
+@routed("forecasts", basename="forecast")
 class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Current consumption forecasts (`?include_superseded=true` for every version's rows).
     POST one row as JSON, or a CSV file as multipart field `file` (all or nothing). A
@@ -63,7 +57,10 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             data.is_valid(raise_exception=True)
             upload = data.validated_data["file"]
             version = services.forecast_import_csv(
-                file=upload.file, by=_user(request), source=f"csv:{upload.name}"[:200], note=data.validated_data["note"]
+                file=upload.file,
+                by=acting_user(request),
+                source=f"csv:{upload.name}"[:200],
+                note=data.validated_data["note"],
             )
         else:
             data = ForecastRowSerializer(data=request.data)
@@ -79,7 +76,7 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                         quantity=row["quantity"],
                     )
                 ],
-                by=_user(request),
+                by=acting_user(request),
                 source="api",
                 note=row["note"],
                 replace="month",
@@ -87,6 +84,7 @@ class ForecastViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(ForecastVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
+@routed("forecast-versions", basename="forecast-version")
 class ForecastVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Forecast uploads, newest first."""
 
@@ -96,6 +94,7 @@ class ForecastVersionViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.forecast_version_list()
 
 
+@routed("inbound", basename="inbound")
 class InboundViewSet(viewsets.ModelViewSet):
     """Confirmed future receipts, counted in the forward walk from their expected date."""
 
@@ -108,20 +107,21 @@ class InboundViewSet(viewsets.ModelViewSet):
         return selectors.inbound_list()
 
     def perform_create(self, serializer):
-        serializer.instance = services.inbound_create(by=_user(self.request), **serializer.validated_data)
+        serializer.instance = services.inbound_create(by=acting_user(self.request), **serializer.validated_data)
 
     @extend_schema(request=InboundUpdateSerializer, responses=InboundSerializer)
     def partial_update(self, request, *args, **kwargs):
         inbound = self.get_object()
         data = InboundUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        inbound = services.inbound_update(inbound=inbound, by=_user(request), **data.validated_data)
+        inbound = services.inbound_update(inbound=inbound, by=acting_user(request), **data.validated_data)
         return Response(InboundSerializer(selectors.inbound_list().get(pk=inbound.pk)).data)
 
     def perform_destroy(self, instance):
-        services.inbound_delete(inbound=instance, by=_user(self.request))
+        services.inbound_delete(inbound=instance, by=acting_user(self.request))
 
 
+@routed("coverage", basename="coverage")
 class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
     """The latest coverage snapshot of each material, worst first; `{code}/history/` for one
     material's snapshots over time; `scenario/` for what-if figures (nothing saved)."""
@@ -201,6 +201,7 @@ class CoverageViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
+@routed("alerts", basename="alert")
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     """Coverage alerts, newest first; `?open=true` for the open ones."""
 

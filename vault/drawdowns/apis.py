@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from vault.accounts.permissions import STAFF_READERS
 from vault.accounts.roles import Role
+from vault.core.routers import routed
 from vault.drawdowns import selectors, services
 from vault.drawdowns.filters import DisruptionFilter, DrawdownRequestFilter, EntitlementFilter, ObligationFilter
 from vault.drawdowns.idempotency import HEADER, idempotent
@@ -47,6 +48,7 @@ def _request_action(serializer_class):
     return lambda view: schema(as_action(view))
 
 
+@routed("drawdown-requests", basename="drawdown-request")
 class DrawdownRequestViewSet(viewsets.ReadOnlyModelViewSet):
     """Drawdown requests. Manufacturers create, submit and cancel their organization's requests
     (and see only those); managers approve (in full or in part), reject and fulfil."""
@@ -123,6 +125,7 @@ class DrawdownRequestViewSet(viewsets.ReadOnlyModelViewSet):
         return self._decide(request, CommentSerializer, services.drawdown_cancel)
 
 
+@routed("entitlements", basename="entitlement")
 class EntitlementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Participation agreements with what remains of each entitlement. Managers create them."""
 
@@ -150,6 +153,7 @@ class EntitlementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return Response(self.get_serializer(self.get_queryset().get(pk=agreement.pk)).data)
 
 
+@routed("obligations", basename="obligation")
 class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
     """Replenishment obligations of fulfilled drawdowns. Managers record replenishments."""
 
@@ -171,6 +175,7 @@ class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(ReplenishmentSerializer(replenishment).data, status=status.HTTP_201_CREATED)
 
 
+@routed("disruptions", basename="disruption")
 class DisruptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Declared supply disruptions; while one is active a participant may draw its full
     entitlement without a replenishment commitment date."""

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput, NotFound
+from vault.core.routers import routed
 from vault.financing import selectors, services
 from vault.financing.exports import statement_csv, statement_download, statement_filename, statement_xlsx
 from vault.financing.filters import (
@@ -72,6 +73,7 @@ class ServiceCreateViewSet(FinanceWrites, mixins.CreateModelMixin, viewsets.Read
         return Response(serializer(created).data, status=status.HTTP_201_CREATED)
 
 
+@routed("facilities", basename="facility")
 class FacilityViewSet(ServiceCreateViewSet):
     """Loan and private capital facilities, referenced by code. `disbursed`, `outstanding` and
     `undrawn` are read-only: they move with tranches and repayments."""
@@ -173,6 +175,7 @@ class FacilityStatementXlsxApi(FileDownloadMixin, APIView):
         )
 
 
+@routed("tranches", basename="tranche")
 class TrancheViewSet(ServiceCreateViewSet):
     """Tranches: POST plans one; then approve, disburse (optional `date`) or cancel."""
 
@@ -212,6 +215,7 @@ class TrancheViewSet(ServiceCreateViewSet):
         return Response(TrancheSerializer(tranche).data)
 
 
+@routed("repayments", basename="repayment")
 class RepaymentViewSet(ServiceCreateViewSet):
     """Principal repaid (or capital returned): Dr loan payable / Cr cash."""
 
@@ -225,6 +229,7 @@ class RepaymentViewSet(ServiceCreateViewSet):
         return services.repayment_create(by=request.user, **data)
 
 
+@routed("interest-payments", basename="interest-payment")
 class InterestPaymentViewSet(ServiceCreateViewSet):
     """Accrued interest paid: Dr interest payable / Cr cash."""
 
@@ -238,6 +243,7 @@ class InterestPaymentViewSet(ServiceCreateViewSet):
         return services.interest_pay(by=request.user, **data)
 
 
+@routed("interest-accruals", basename="interest-accrual")
 class InterestAccrualViewSet(viewsets.ReadOnlyModelViewSet):
     """The daily interest accruals (written by the daily task only)."""
 
@@ -248,6 +254,7 @@ class InterestAccrualViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.accrual_list()
 
 
+@routed("fees", basename="fee")
 class FeeReceiptViewSet(ServiceCreateViewSet):
     """Fees received from participants: Dr cash / Cr fee income."""
 
@@ -260,6 +267,7 @@ class FeeReceiptViewSet(ServiceCreateViewSet):
         return services.fee_receive(by=request.user, **data).fee_receipt
 
 
+@routed("price-points", basename="price-point")
 class PricePointViewSet(ServiceCreateViewSet):
     """Market prices per material and day, from named sources; `import` takes a CSV."""
 

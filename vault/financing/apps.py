@@ -11,3 +11,10 @@ class FinancingConfig(AppConfig):
         from vault.financing.metrics import financing_metrics
 
         metrics_source_register("financing", financing_metrics)
+
+        from vault.financing.services.accrual import close_needs_accrued_interest
+        from vault.ledger.signals import period_closing
+
+        period_closing.connect(
+            close_needs_accrued_interest, dispatch_uid="vault.financing.close_needs_accrued_interest"
+        )

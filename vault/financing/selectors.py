@@ -411,3 +411,13 @@ def holdings_valuation(*, as_of: date | None = None, source: str | None = None) 
         ),
         unpriced=[r.material for r in rows if r.market_price is None],
     )
+
+
+def loans_not_accrued_through(day: date) -> list[str]:
+    """The codes of the loans with principal disbursed on or before `day` whose interest is not
+    accrued through `day` (their last accrual is earlier, or there is none)."""
+    last = InterestAccrual.objects.filter(facility=OuterRef("pk")).order_by("-date").values("date")[:1]
+    loans = Facility.objects.filter(
+        kind=Facility.Kind.LOAN, tranches__status=Tranche.Status.DISBURSED, tranches__actual_date__lte=day
+    ).annotate(last_accrued=Subquery(last))
+    return sorted({f.code for f in loans if f.last_accrued is None or f.last_accrued < day})

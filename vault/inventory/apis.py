@@ -1,13 +1,12 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from vault.accounts.models import User
-from vault.accounts.permissions import STAFF_READERS
+from vault.accounts.permissions import STAFF_READERS, acting_user
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput
+from vault.core.routers import routed
 from vault.inventory import selectors, services
 from vault.inventory.filters import LotFilter, MovementFilter, PositionFilter
 from vault.inventory.models import Movement
@@ -26,12 +25,6 @@ from vault.inventory.serializers import (
 CATALOGUE_READERS = (*STAFF_READERS, Role.MANUFACTURER)
 
 
-def _user(request: Request) -> User:
-    """Who writes: the permissions let no anonymous request reach a write."""
-    assert isinstance(request.user, User)
-    return request.user
-
-
 class _CatalogueViewSet(viewsets.ModelViewSet):
     """A catalogue row addressed by its code, created by `services.<row>_create` and changed by
     `services.<row>_update` (`row` names the service and its argument); never deleted here."""
@@ -43,15 +36,16 @@ class _CatalogueViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         create = getattr(services, f"{self.row}_create")
-        serializer.instance = create(by=_user(self.request), **serializer.validated_data)
+        serializer.instance = create(by=acting_user(self.request), **serializer.validated_data)
 
     def perform_update(self, serializer):
         update = getattr(services, f"{self.row}_update")
         serializer.instance = update(
-            **{self.row: serializer.instance}, by=_user(self.request), **serializer.validated_data
+            **{self.row: serializer.instance}, by=acting_user(self.request), **serializer.validated_data
         )
 
 
+@routed("materials", basename="material")
 class MaterialViewSet(_CatalogueViewSet):
     """Materials held in the reserve, referenced by code (e.g. NDPR-OX)."""
 
@@ -63,6 +57,7 @@ class MaterialViewSet(_CatalogueViewSet):
         return selectors.material_list()
 
 
+@routed("sites", basename="site")
 class SiteViewSet(_CatalogueViewSet):
     """Storage depots, referenced by code."""
 
@@ -73,6 +68,7 @@ class SiteViewSet(_CatalogueViewSet):
         return selectors.site_list()
 
 
+@routed("lots", basename="lot")
 class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Lots. `on_hand` and `reserved` are read-only: quantities change only through movements."""
 
@@ -84,7 +80,7 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.lot_list()
 
     def perform_create(self, serializer):
-        serializer.instance = services.lot_create(by=_user(self.request), **serializer.validated_data)
+        serializer.instance = services.lot_create(by=acting_user(self.request), **serializer.validated_data)
 
     @extend_schema(request=LotStatusSerializer, responses=LotSerializer)
     @action(detail=True, methods=["post"])
@@ -93,10 +89,11 @@ class LotViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         lot = self.get_object()
         data = LotStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lot = services.lot_set_status(lot=lot, by=_user(request), **data.validated_data)
+        lot = services.lot_set_status(lot=lot, by=acting_user(request), **data.validated_data)
         return Response(LotSerializer(lot).data)
 
 
+@routed("movements", basename="movement")
 class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The append-only stock ledger. POST records a receipt, transfer, adjustment, write-off or
     release; a mistake is undone with `reverse`, never by editing."""
@@ -115,7 +112,7 @@ class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         data = MovementCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        movement = services.movement_create(by=_user(request), **data.validated_data)
+        movement = services.movement_create(by=acting_user(request), **data.validated_data)
         return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
 
     @staticmethod
@@ -145,10 +142,11 @@ class MovementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         movement: Movement = self.get_object()
         data = MovementReverseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        reversal = services.movement_reverse(movement=movement, by=_user(request), **data.validated_data)
+        reversal = services.movement_reverse(movement=movement, by=acting_user(request), **data.validated_data)
         return Response(MovementSerializer(reversal).data, status=status.HTTP_201_CREATED)
 
 
+@routed("positions", basename="position")
 class PositionViewSet(viewsets.ReadOnlyModelViewSet):
     """On hand, reserved and available per material and site, read from maintained balances."""
 

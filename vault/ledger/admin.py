@@ -16,6 +16,7 @@ from vault.ledger.apis import JOURNAL, csv_response, export_filename, xlsx_respo
 from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
 from vault.ledger.forms import ManualEntryForm, PeriodCloseForm, ReopenRequestForm
 from vault.ledger.models import (
+    MANUAL_ENTRY_FIELDS,
     Account,
     DownloadRecord,
     JournalEntry,
@@ -263,6 +264,12 @@ class _FinanceControlAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     def _may_decide(self, request) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
+    decided_as = "request"  # the keyword the decision services take the row as
+
+    def _by(self, request, service):
+        """`service` called on one selected row, by the request's user."""
+        return lambda obj: service(**{self.decided_as: obj}, by=request.user)
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not self._may_decide(request):
@@ -279,6 +286,7 @@ class PeriodCloseAdmin(_FinanceControlAdmin):
 
     list_display = ["at", "kind", "through", "requested_by", "approved_by", "reason"]
     list_filter = ["kind"]
+    search_fields = ["reason", "requested_by__username", "approved_by__username"]
     list_select_related = ["requested_by", "approved_by"]
     readonly_fields = ["kind", "through", "requested_by", "approved_by", "reason", "at"]
     fields = tuple(readonly_fields)
@@ -302,6 +310,7 @@ class PeriodCloseAdmin(_FinanceControlAdmin):
 class ReopenRequestAdmin(_FinanceControlAdmin):
     list_display = ["requested_at", "through", "state", "requested_by", "decided_by", "decided_at", "reason"]
     list_filter = ["state"]
+    search_fields = ["reason", "requested_by__username", "decided_by__username"]
     list_select_related = ["requested_by", "decided_by"]
     readonly_fields = ["through", "reason", "state", "requested_by", "requested_at", "decided_by", "decided_at"]
     fields = tuple(readonly_fields)
@@ -315,18 +324,11 @@ class ReopenRequestAdmin(_FinanceControlAdmin):
 
     @admin.action(description="Approve the selected reopening (a second finance user)")
     def approve(self, request, queryset):
-        self.service_action(
-            request,
-            queryset,
-            verb="Approved",
-            call=lambda r: services.period_reopen_approve(request=r, by=request.user),
-        )
+        self.service_action(request, queryset, verb="Approved", call=self._by(request, services.period_reopen_approve))
 
     @admin.action(description="Reject the selected reopening")
     def reject(self, request, queryset):
-        self.service_action(
-            request, queryset, verb="Rejected", call=lambda r: services.period_reopen_reject(request=r, by=request.user)
-        )
+        self.service_action(request, queryset, verb="Rejected", call=self._by(request, services.period_reopen_reject))
 
 
 @admin.register(ManualEntry)
@@ -338,20 +340,10 @@ class ManualEntryAdmin(_FinanceControlAdmin):
     list_filter = ["state"]
     list_select_related = ["proposed_by", "decided_by", "entry"]
     search_fields = ["memo"]
-    readonly_fields = [
-        "date",
-        "memo",
-        "lines",
-        "state",
-        "proposed_by",
-        "proposed_at",
-        "decided_by",
-        "decided_at",
-        "decision_note",
-        "entry",
-    ]
+    readonly_fields = MANUAL_ENTRY_FIELDS
     fields = tuple(readonly_fields)
     actions = ["post_entries", "reject"]
+    decided_as = "proposal"
     add_form = ManualEntryForm
     add_title = "Propose a manual journal entry"
     add_submit_label = "Propose"
@@ -361,12 +353,8 @@ class ManualEntryAdmin(_FinanceControlAdmin):
 
     @admin.action(description="Post the selected entries (a second finance user)")
     def post_entries(self, request, queryset):
-        self.service_action(
-            request, queryset, verb="Posted", call=lambda p: services.manual_entry_post(proposal=p, by=request.user)
-        )
+        self.service_action(request, queryset, verb="Posted", call=self._by(request, services.manual_entry_post))
 
     @admin.action(description="Reject the selected entries")
     def reject(self, request, queryset):
-        self.service_action(
-            request, queryset, verb="Rejected", call=lambda p: services.manual_entry_reject(proposal=p, by=request.user)
-        )
+        self.service_action(request, queryset, verb="Rejected", call=self._by(request, services.manual_entry_reject))

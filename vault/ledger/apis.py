@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from vault.accounts.roles import Role
+from vault.core.routers import routed
 from vault.ledger import selectors, services
 from vault.ledger.exports import LineExport, lines_csv, lines_xlsx
 from vault.ledger.filters import JournalEntryFilter
@@ -128,6 +129,7 @@ def xlsx_response(
     return response
 
 
+@routed("ledger/entries", basename="ledger-entry")
 class JournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
     """The journal, newest first, each entry with its lines. Entries are never edited: finance
     reverses an entry, or proposes a manual entry (`manual-entries/`) that a second finance user
@@ -158,6 +160,7 @@ class JournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(JournalEntrySerializer(self.get_queryset().get(pk=reversal.pk)).data, status=201)
 
 
+@routed("ledger/manual-entries", basename="ledger-manual-entry")
 class ManualEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Manual journal entries under four eyes, newest first. A finance user proposes one (nothing
     is posted); another finance user posts it (`post/`, 201 with the journal entry) or rejects it.
@@ -203,6 +206,7 @@ class ManualEntryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return Response(ManualEntryProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data)
 
 
+@routed("ledger/periods", basename="ledger-period")
 class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
     """The closes and reopenings of the books, newest first. `close/` closes the books through a
     date (finance); moving the lock date back takes a reopen request and a second finance user."""
@@ -224,6 +228,7 @@ class PeriodViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(PeriodCloseSerializer(self.get_queryset().get(pk=event.pk)).data, status=201)
 
 
+@routed("ledger/reopen-requests", basename="ledger-reopen-request")
 class ReopenRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Requests to move the books' lock date back, newest first: one finance user asks (with a
     reason), another approves (`approve/`) or either rejects (`reject/`)."""
@@ -259,6 +264,7 @@ class ReopenRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         return Response(ReopenRequestSerializer(self.get_queryset().get(pk=reopen.pk)).data)
 
 
+@routed("ledger/accounts", basename="ledger-account")
 class AccountViewSet(viewsets.ReadOnlyModelViewSet):
     """The chart of accounts with debits, credits and balance as of a date (`?as_of=`)."""
 

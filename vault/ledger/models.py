@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from vault.core.numbers import MONEY
 from vault.ledger.chart import DEBIT_NORMAL, AccountType
@@ -166,7 +167,28 @@ class PeriodClose(models.Model):
         return f"{self.get_kind_display()} through {self.through or 'nothing'}"
 
 
-class ReopenRequest(models.Model):
+class Decided(models.Model):
+    """A request that a second user decides: its state, who decided and when. `decide` is the one
+    way a decision is written."""
+
+    state: models.CharField
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def decide(self, state: str, *, by, **fields) -> None:
+        """Record the decision `state` by `by` now, with any other `fields`, and save only those."""
+        self.state, self.decided_by, self.decided_at = state, by, timezone.now()
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["state", "decided_by", "decided_at", *fields])
+
+
+class ReopenRequest(Decided):
     """A finance user's request to move the lock date back to `through` (empty: open every day);
     another finance user approves or rejects it. At most one is pending at a time."""
 
@@ -180,10 +202,6 @@ class ReopenRequest(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -199,7 +217,22 @@ class ReopenRequest(models.Model):
         return f"Reopen through {self.through or 'nothing'} ({self.get_state_display()})"
 
 
-class ManualEntry(models.Model):
+# What a manual entry shows, in the API and in the admin.
+MANUAL_ENTRY_FIELDS = [
+    "date",
+    "memo",
+    "lines",
+    "state",
+    "proposed_by",
+    "proposed_at",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "entry",
+]
+
+
+class ManualEntry(Decided):
     """A manual journal entry as one finance user proposed it; another posts or rejects it
     (four eyes: a check constraint refuses the proposer as the one who posts). `lines` holds
     `[{"account": code, "debit": "…", "credit": "…"}]`; once posted, `entry` is the journal entry."""
@@ -215,10 +248,6 @@ class ManualEntry(models.Model):
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.CharField(max_length=300, blank=True)
     entry = models.OneToOneField(
         JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="manual_proposal"

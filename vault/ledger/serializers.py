@@ -7,7 +7,15 @@ from rest_framework import serializers
 
 from vault.core.numbers import MONEY
 from vault.core.serializers import BoundedDateField, ModelSerializer
-from vault.ledger.models import Account, JournalEntry, JournalLine, ManualEntry, PeriodClose, ReopenRequest
+from vault.ledger.models import (
+    MANUAL_ENTRY_FIELDS,
+    Account,
+    JournalEntry,
+    JournalLine,
+    ManualEntry,
+    PeriodClose,
+    ReopenRequest,
+)
 from vault.ledger.selectors import normal_balance
 
 
@@ -164,19 +172,7 @@ class ManualEntryProposalSerializer(ModelSerializer):
 
     class Meta:
         model = ManualEntry
-        fields = [
-            "id",
-            "date",
-            "memo",
-            "lines",
-            "state",
-            "proposed_by",
-            "proposed_at",
-            "decided_by",
-            "decided_at",
-            "decision_note",
-            "entry",
-        ]
+        fields = ["id", *MANUAL_ENTRY_FIELDS]
         read_only_fields = fields
 
 

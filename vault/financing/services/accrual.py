@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
+from vault.core.errors import Conflict
+from vault.financing import selectors
 from vault.financing.models import DAYS_IN_YEAR, Facility, InterestAccrual, Tranche
 from vault.financing.selectors import CENT, last_accrued_day
 from vault.financing.services._common import facility_lock
@@ -113,3 +115,16 @@ def interest_accrue(*, facility: Facility, through: date_type) -> list[InterestA
     rows = InterestAccrual.objects.bulk_create(_accrual_rows(facility, deltas, start, through))
     _accruals_post(facility, rows)
     return rows
+
+
+def close_needs_accrued_interest(sender: object, *, through: date_type, **kwargs: object) -> None:
+    """`period_closing` receiver: the books are not closed through a day whose interest some loan
+    has not accrued yet (409 `interest_not_accrued`, naming the loans); accrue it first."""
+    behind = selectors.loans_not_accrued_through(through)
+    if behind:
+        raise Conflict(
+            f"Interest is not accrued through {through} for {', '.join(behind)}: accrue it before closing.",
+            field="through",
+            code="interest_not_accrued",
+            facilities=", ".join(behind),
+        )

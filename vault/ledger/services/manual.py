@@ -8,13 +8,13 @@ from datetime import date as date_type
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from vault.accounts.controls import role_require, second_user_require
 from vault.accounts.models import User
 from vault.accounts.roles import Role
-from vault.core.errors import Conflict, InvalidInput
+from vault.core.errors import InvalidInput
 from vault.ledger.models import Account, JournalEntry, ManualEntry
+from vault.ledger.services._common import undecided_lock
 from vault.ledger.services.entries import Line, _lines_kept, date_open_check, entry_post
 
 MANUAL = "manual"
@@ -53,20 +53,13 @@ def manual_entry_propose(*, date: date_type, memo: str, lines: list[Line], by: U
     )
 
 
-def _proposed(proposal: ManualEntry) -> ManualEntry:
-    locked = ManualEntry.objects.select_for_update().get(pk=proposal.pk)
-    if locked.state != ManualEntry.State.PROPOSED:
-        raise Conflict(f"This manual entry is already {locked.get_state_display().lower()}.", code="request_decided")
-    return locked
-
-
 @transaction.atomic
 def manual_entry_post(*, proposal: ManualEntry, by: User) -> JournalEntry:
     """Post a proposed manual entry: by a finance user other than the proposer (409
     `second_user_required`; a check constraint holds it too), still balanced, off control
     accounts and in an open period (it is checked again: the chart or the books may have moved)."""
     role_require(by, Role.FINANCE, field="proposal")
-    proposal = _proposed(proposal)
+    proposal = undecided_lock(proposal, ManualEntry.State.PROPOSED)
     second_user_require(proposal.proposed_by_id, by, what="A manual entry", field="proposal")
     lines = _checked(
         [
@@ -82,13 +75,7 @@ def manual_entry_post(*, proposal: ManualEntry, by: User) -> JournalEntry:
         source_id=proposal.pk,
         by=by,
     )
-    proposal.state, proposal.decided_by, proposal.decided_at, proposal.entry = (
-        ManualEntry.State.POSTED,
-        by,
-        timezone.now(),
-        entry,
-    )
-    proposal.save(update_fields=["state", "decided_by", "decided_at", "entry"])
+    proposal.decide(ManualEntry.State.POSTED, by=by, entry=entry)
     return entry
 
 
@@ -96,12 +83,6 @@ def manual_entry_post(*, proposal: ManualEntry, by: User) -> JournalEntry:
 def manual_entry_reject(*, proposal: ManualEntry, by: User, note: str = "") -> ManualEntry:
     """Reject (or, by the proposer, withdraw) a proposed manual entry; nothing is posted."""
     role_require(by, Role.FINANCE, field="proposal")
-    proposal = _proposed(proposal)
-    proposal.state, proposal.decided_by, proposal.decided_at, proposal.decision_note = (
-        ManualEntry.State.REJECTED,
-        by,
-        timezone.now(),
-        note[:300],
-    )
-    proposal.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    proposal = undecided_lock(proposal, ManualEntry.State.PROPOSED)
+    proposal.decide(ManualEntry.State.REJECTED, by=by, decision_note=note[:300])
     return proposal

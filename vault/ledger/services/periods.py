@@ -13,6 +13,7 @@ from vault.accounts.models import User
 from vault.accounts.roles import Role
 from vault.core.errors import Conflict, InvalidInput
 from vault.ledger.models import Books, PeriodClose, ReopenRequest
+from vault.ledger.services._common import undecided_lock
 from vault.ledger.signals import period_closing
 
 
@@ -75,13 +76,6 @@ def period_reopen_request(*, through: date_type | None, reason: str, by: User) -
         raise Conflict("Another reopening is waiting for approval.", field="through", code="reopen_pending") from None
 
 
-def _pending(request: ReopenRequest) -> ReopenRequest:
-    locked = ReopenRequest.objects.select_for_update().get(pk=request.pk)
-    if locked.state != ReopenRequest.State.PENDING:
-        raise Conflict(f"This request is already {locked.get_state_display().lower()}.", code="request_decided")
-    return locked
-
-
 @transaction.atomic
 def period_reopen_approve(*, request: ReopenRequest, by: User) -> PeriodClose:
     """Approve a pending reopening: a finance user other than the one who asked (409
@@ -89,7 +83,7 @@ def period_reopen_approve(*, request: ReopenRequest, by: User) -> PeriodClose:
     request's date, and a PeriodClose row records both users."""
     role_require(by, Role.FINANCE, field="request")
     books = _books_lock()
-    request = _pending(request)
+    request = undecided_lock(request, ReopenRequest.State.PENDING)
     second_user_require(request.requested_by_id, by, what="Reopening the books", field="request")
     if books.closed_through is None or (request.through is not None and request.through >= books.closed_through):
         raise Conflict("The books moved since this request: ask again.", field="request", code="request_stale")
@@ -102,8 +96,7 @@ def period_reopen_approve(*, request: ReopenRequest, by: User) -> PeriodClose:
     )
     books.closed_through = request.through
     books.save(update_fields=["closed_through"])
-    request.state, request.decided_by, request.decided_at = ReopenRequest.State.APPROVED, by, timezone.now()
-    request.save(update_fields=["state", "decided_by", "decided_at"])
+    request.decide(ReopenRequest.State.APPROVED, by=by)
     return event
 
 
@@ -111,7 +104,6 @@ def period_reopen_approve(*, request: ReopenRequest, by: User) -> PeriodClose:
 def period_reopen_reject(*, request: ReopenRequest, by: User) -> ReopenRequest:
     """Reject (or, by the one who asked, withdraw) a pending reopening; the books do not move."""
     role_require(by, Role.FINANCE, field="request")
-    request = _pending(request)
-    request.state, request.decided_by, request.decided_at = ReopenRequest.State.REJECTED, by, timezone.now()
-    request.save(update_fields=["state", "decided_by", "decided_at"])
+    request = undecided_lock(request, ReopenRequest.State.PENDING)
+    request.decide(ReopenRequest.State.REJECTED, by=by)
     return request
