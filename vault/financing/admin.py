@@ -261,28 +261,16 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
             actions.pop("cancel", None)
         return actions
 
-    def _each(self, request, queryset, verb: str, call) -> None:
-        done = 0
-        for tranche in queryset.order_by("pk"):
-            try:
-                call(tranche)
-                done += 1
-            except DomainError as exc:
-                messages.error(request, f"Tranche {tranche.pk}: {exc.message}")
-        if done:
-            messages.success(request, f"{verb} {done} tranche(s).")
-
     @admin.action(description="Approve selected tranches")
     def approve(self, request, queryset):
-        self._each(request, queryset, "Approved", lambda t: services.tranche_approve(tranche=t, by=request.user))
+        approve = services.tranche_approve
+        self.service_action(request, queryset, verb="Approved", call=lambda t: approve(tranche=t, by=request.user))
 
     @admin.action(description="Cancel selected tranches")
     def cancel(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            "Cancelled",
-            lambda t: services.tranche_cancel(tranche=t, by=request.user, reason="admin"),
+        cancel = services.tranche_cancel
+        self.service_action(
+            request, queryset, verb="Cancelled", call=lambda t: cancel(tranche=t, by=request.user, reason="admin")
         )
 
     @admin.display(description="")
