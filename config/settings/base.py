@@ -432,6 +432,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=15),
     },
     "integrity-check-hourly": {"task": "vault.integrity.tasks.vault_check", "schedule": crontab(minute=30)},
+    "integrity-seal": {"task": "vault.integrity.tasks.seal", "schedule": 600.0},
     "coverage-check-daily": {
         "task": "vault.coverage.tasks.coverage_check_all",
         "schedule": crontab(hour=1, minute=0),

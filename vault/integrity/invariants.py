@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils.module_loading import autodiscover_modules
 
 from vault.core.dbroles import APPEND_ONLY_SQL
+from vault.integrity.chain import seal_breaks
 
 LIMIT = 20
 
@@ -22,9 +23,12 @@ LIMIT = 20
 class Check:
     name: str
     description: str
-    sql: str | Callable[[str], str]  # SQL, or a function of the database vendor returning it
+    # SQL returning the offending rows, a function of the database vendor returning it, or
+    # (`rows`) a function returning them where SQL cannot compute the rule (a hash chain).
+    sql: str | Callable[[str], str] | None
     message: Callable[[tuple], str]
     needs: tuple[str, ...] = ()  # app labels whose tables the check reads
+    rows: Callable[[], list[tuple]] | None = None
 
 
 CHECKS: list[Check] = [
@@ -174,6 +178,18 @@ CHECKS.append(
 )
 
 
+CHECKS.append(
+    Check(
+        "seals_match_rows",
+        "every seal of the hash chain over journal entries and stock movements still matches its rows",
+        None,
+        lambda r: f"seal of {r[0]} rows {r[1]}–{r[2]} {r[3]}",
+        ("ledger", "inventory"),
+        rows=seal_breaks,
+    )
+)
+
+
 def register(check: Check) -> None:
     """Add a check (used by the apps of later capabilities in their own invariants module)."""
     if all(existing.name != check.name for existing in CHECKS):
@@ -195,6 +211,9 @@ def run_checks(names: list[str] | None = None) -> dict[str, list[str]]:
             if names and check.name not in names:
                 continue
             if not all(apps.is_installed(f"vault.{label}") for label in check.needs):
+                continue
+            if check.rows is not None:
+                results[check.name] = [check.message(row) for row in check.rows()[:LIMIT]]
                 continue
             sql = check.sql(connection.vendor) if callable(check.sql) else check.sql
             cursor.execute(f"{sql} LIMIT {LIMIT}")
