@@ -242,3 +242,25 @@ def test_replenished_quantity_out_of_step_with_the_replenishments_is_named(reque
     assert re.fullmatch(
         rf"obligation {obligation.pk}: 25(\.000)? kg replenished but its replenishments add up to 10(\.000)?", line
     )
+
+
+# --- accruals re-derived from principal x rate x day fraction ---------------------------------------
+
+
+def test_an_accrual_whose_amount_or_principal_was_changed_is_named(paid_loan):
+    """The accrual rows are re-derived from the tranches, repayments and rates of their day: the
+    paid loan (a repayment mid-period, so the principal changes) passes, a doctored row does not."""
+    interest_accrue(facility=paid_loan, through=date(2026, 3, 31))
+    assert run_checks(["accrual_equals_principal_times_rate"])["accrual_equals_principal_times_rate"] == []
+    _bypass_triggers("financing_interestaccrual")
+    _sql(
+        "UPDATE financing_interestaccrual SET amount = amount + 0.01 WHERE facility_id = %s AND date = %s",
+        [paid_loan.pk, date(2026, 3, 5)],
+    )
+    _sql(
+        "UPDATE financing_interestaccrual SET principal = principal + 100000 WHERE facility_id = %s AND date = %s",
+        [paid_loan.pk, date(2026, 3, 20)],
+    )
+    found = run_checks(["accrual_equals_principal_times_rate"])["accrual_equals_principal_times_rate"]
+    assert [line.split(":")[0] for line in found] == ["loan LOAN-T on 2026-03-05", "loan LOAN-T on 2026-03-20"]
+    assert re.search(r"accrued on principal 1000000(\.00)? .* but the facility owed 900000(\.00)? ", found[1])
