@@ -51,10 +51,12 @@ APPEND_ONLY = [
     "financing_interestaccrual",
     "financing_interestpayment",
     "financing_repayment",
+    "integrity_seal",
     "inventory_movement",
     "ledger_downloadrecord",
     "ledger_journalentry",
     "ledger_journalline",
+    "ledger_periodclose",
 ]
 # Tests of what the application writes, updates and deletes (retention prunes, idempotency keys,
 # inbound deliveries, API tokens, sessions, lockouts, tranches, repayments, reversals, fulfilments,

@@ -22,10 +22,12 @@ APPEND_ONLY = [
     "financing_interestaccrual",
     "financing_interestpayment",
     "financing_repayment",
+    "integrity_seal",
     "inventory_movement",
     "ledger_downloadrecord",
     "ledger_journalentry",
     "ledger_journalline",
+    "ledger_periodclose",
 ]
 
 

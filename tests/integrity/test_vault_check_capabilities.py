@@ -264,3 +264,24 @@ def test_an_accrual_whose_amount_or_principal_was_changed_is_named(paid_loan):
     found = run_checks(["accrual_equals_principal_times_rate"])["accrual_equals_principal_times_rate"]
     assert [line.split(":")[0] for line in found] == ["loan LOAN-T on 2026-03-05", "loan LOAN-T on 2026-03-20"]
     assert re.search(r"accrued on principal 1000000(\.00)? .* but the facility owed 900000(\.00)? ", found[1])
+
+
+def test_a_receivable_posted_by_hand_is_named(agreement_a, make_request, maker_a, manager, lot):  # noqa: F811
+    """The receivables account is the participants' open balances: a fulfilled draw owes its
+    receivable; a receivable posted by anything else (here a manual entry, triggers off) shows."""
+    request = make_request(maker_a, "20")
+    drawdowns.drawdown_approve(request=request, by=manager)
+    drawdowns.drawdown_fulfil(request=request, by=manager)
+    assert (
+        run_checks(["receivables_equal_open_participant_balances"])["receivables_equal_open_participant_balances"] == []
+    )
+    _bypass_triggers("ledger_journalentry")
+    _bypass_triggers("ledger_journalline")
+    entry_post(
+        date=date(2026, 3, 12),
+        memo="ghost receivable",
+        lines=[Line(chart.RECEIVABLES, debit=Decimal("500")), Line(chart.CASH, credit=Decimal("500"))],
+        source_type="manual",
+    )
+    [line] = run_checks(["receivables_equal_open_participant_balances"])["receivables_equal_open_participant_balances"]
+    assert line.startswith("the receivables account holds ")

@@ -77,3 +77,28 @@ register(
         ("drawdowns",),
     )
 )
+
+# The receivables account (1200) re-derived from the participants' open balances: each
+# obligation's receivable (drawn and premium quantities at the locked price, each to the cent,
+# as the fulfilment posted it) less the value of its replenishments at that price (as each
+# replenishment lot's receipt credited it).
+register(
+    Check(
+        "receivables_equal_open_participant_balances",
+        "the receivables account equals the participants' receivables less their replenishments at the locked price",
+        """
+        SELECT owed.total, COALESCE(book.balance, 0) FROM
+          (SELECT COALESCE(SUM(ROUND(o.drawn_quantity * o.unit_price, 2)
+                             + ROUND(o.premium_quantity * o.unit_price, 2)), 0)
+                - COALESCE((SELECT SUM(ROUND(r.quantity * o2.unit_price, 2))
+                              FROM drawdowns_replenishment r
+                              JOIN drawdowns_replenishmentobligation o2 ON o2.id = r.obligation_id), 0) AS total
+             FROM drawdowns_replenishmentobligation o) owed,
+          (SELECT SUM(l.debit) - SUM(l.credit) AS balance
+             FROM ledger_journalline l JOIN ledger_account a ON a.id = l.account_id WHERE a.code = '1200') book
+         WHERE owed.total <> COALESCE(book.balance, 0)
+        """,
+        lambda r: f"the receivables account holds {r[1]} but the participants' open balances add up to {r[0]}",
+        ("drawdowns", "ledger"),
+    )
+)
