@@ -1,8 +1,10 @@
 """Daily interest accrual: one row per loan per day on the principal outstanding at the end of
-the day, at the rate in force that day, under the facility's day count, rounded to the cent."""
+the day, at the rate in force that day, under the facility's day count, rounded to the cent with
+the sub-cent remainder carried to the next day: any run of days from the first accrues its exact
+interest rounded once."""
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -16,6 +18,21 @@ from vault.ledger.models import JournalEntry
 from vault.ledger.selectors import account_balance
 
 ON = date(2026, 3, 2)
+CENT = Decimal("0.01")
+DAILY_360 = Decimal("250000000") * Decimal("4.25") / 100 / 360  # 29,513.888...
+DAILY_365 = Decimal("250000000") * Decimal("4.25") / 100 / 365  # 29,109.589...
+
+
+def _once(exact: Decimal) -> Decimal:
+    return exact.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _cumulative(rows) -> list[Decimal]:
+    total, sums = Decimal("0"), []
+    for row in rows:
+        total += row.amount
+        sums.append(total)
+    return sums
 
 
 def _accruals(facility):
@@ -37,13 +54,15 @@ def test_accrues_each_day_from_the_first_disbursal_and_posts_it(loan, finance):
     rows = services.interest_accrue(facility=loan, through=date(2026, 3, 31))
 
     assert [r.date for r in rows] == [ON + timedelta(days=n) for n in range(30)]
-    assert {r.amount for r in rows} == {Decimal("29513.89")}
+    assert {r.amount for r in rows} == {Decimal("29513.89"), Decimal("29513.88")}
+    # every run of days from the first accrues the exact interest rounded once
+    assert _cumulative(rows) == [_once(DAILY_360 * n) for n in range(1, 31)]
     assert {(r.principal, r.rate_pct, r.day_count) for r in rows} == {
         (Decimal("250000000.00"), Decimal("4.25"), "ACT/360")
     }
     entries = JournalEntry.objects.filter(source_type="accrual").order_by("date")
     assert [e.date for e in entries] == [r.date for r in rows]
-    assert account_balance(code="5000") == account_balance(code="2000-LOAN-T") == Decimal("885416.70")
+    assert account_balance(code="5000") == account_balance(code="2000-LOAN-T") == Decimal("885416.67")
 
 
 def test_act_365f_accrues_less_than_act_360(finance):
@@ -53,8 +72,8 @@ def test_act_365f_accrues_less_than_act_360(finance):
         disbursed_tranche(facility=facility, amount="250000000.00", on=ON, by=finance)
         services.interest_accrue(facility=facility, through=date(2026, 3, 31))
 
-    assert account_balance(code="2000-L-360") == Decimal("29513.89") * 30
-    assert account_balance(code="2000-L-365") == Decimal("29109.59") * 30
+    assert account_balance(code="2000-L-360") == _once(DAILY_360 * 30) == Decimal("885416.67")
+    assert account_balance(code="2000-L-365") == _once(DAILY_365 * 30) == Decimal("873287.67")
 
 
 def test_rate_change_mid_period_applies_from_its_day(loan, finance):
@@ -65,10 +84,11 @@ def test_rate_change_mid_period_applies_from_its_day(loan, finance):
 
     by_day = {r.date: r for r in rows}
     assert by_day[date(2026, 3, 15)].rate_pct == Decimal("4.25")
-    assert by_day[date(2026, 3, 15)].amount == Decimal("29513.89")
     assert by_day[date(2026, 3, 16)].rate_pct == Decimal("5.00")
-    assert by_day[date(2026, 3, 16)].amount == Decimal("34722.22")
-    assert sum(r.amount for r in rows) == Decimal("29513.89") * 14 + Decimal("34722.22") * 16
+    assert by_day[date(2026, 3, 16)].amount in {Decimal("34722.22"), Decimal("34722.23")}
+    daily_500 = Decimal("250000000") * 5 / 100 / 360
+    assert _cumulative(rows)[13] == _once(DAILY_360 * 14)
+    assert sum(r.amount for r in rows) == _once(DAILY_360 * 14 + daily_500 * 16) == Decimal("968750.00")
 
 
 def test_disbursals_count_from_their_day_and_repayments_from_theirs(loan, finance):
@@ -140,3 +160,25 @@ def test_task_is_registered_under_the_beat_schedule_name_and_acks_late():
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert accrue_interest.name == "vault.financing.tasks.accrue_interest" in scheduled
     assert accrue_interest.acks_late is True
+
+
+def test_the_remainder_carries_across_runs_so_a_quarter_is_its_exact_interest_rounded_once(loan, finance):
+    """Accrued a day at a time (as the daily task does), with a rate change and a repayment in
+    the quarter: the quarter's interest is the exact interest rounded once, not 91 roundings."""
+    disbursed_tranche(facility=loan, amount="333333.33", on=date(2026, 1, 1), by=finance)
+    services.facility_rate_set(facility=loan, effective_from=date(2026, 2, 10), rate_pct=Decimal("3.17"), by=finance)
+    day, exact = date(2026, 1, 1), Decimal("0")
+    while day <= date(2026, 3, 31):
+        if day == date(2026, 3, 1):
+            services.repayment_create(facility=loan, amount=Decimal("33333.33"), date=day, by=finance)
+        services.interest_accrue(facility=loan, through=day)
+        principal = Decimal("333333.33") - (Decimal("33333.33") if day >= date(2026, 3, 1) else 0)
+        rate = Decimal("3.17") if day >= date(2026, 2, 10) else Decimal("4.25")
+        exact += principal * rate / 100 / 360
+        day += timedelta(days=1)
+    rows = _accruals(loan)
+    assert len(rows) == 90
+    assert sum(r.amount for r in rows) == _once(exact)
+    per_day = sum(daily_interest(r.principal, r.rate_pct, r.day_count) for r in rows)
+    assert per_day != _once(exact)  # rounding each day on its own would lose the remainder
+    assert all(abs(r.carry) <= Decimal("0.005") for r in rows)

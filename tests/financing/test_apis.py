@@ -275,7 +275,7 @@ def test_repayments_interest_payments_and_accruals(api, finance, loan):
         "amount": "118.06",
     }
     response = client.post(
-        "/api/v1/interest-payments/", {"facility": "LOAN-T", "amount": "1180.60", "date": "2026-03-12"}, format="json"
+        "/api/v1/interest-payments/", {"facility": "LOAN-T", "amount": "1180.56", "date": "2026-03-12"}, format="json"
     )
     assert response.status_code == 201, response.json()
     response = client.post(

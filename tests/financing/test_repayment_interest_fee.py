@@ -66,7 +66,7 @@ def test_repayments_are_recorded_in_date_order_and_after_accruals(drawn, finance
 def test_interest_payment_moves_payable_to_cash_up_to_what_is_accrued(drawn, finance):
     services.interest_accrue(facility=drawn, through=date(2026, 3, 31))
     accrued = account_balance(code="2000-LOAN-T")
-    assert accrued == Decimal("118.06") * 30  # 1M x 4.25% / 360 = 118.0555.. -> 118.06 a day
+    assert accrued == Decimal("3541.67")  # 1M x 4.25% / 360 x 30 = 3541.666.., rounded once
 
     before = row_counts()
     with pytest.raises(InvalidInput) as exc:
@@ -92,7 +92,7 @@ def test_interest_payments_are_recorded_in_date_order(drawn, finance):
     assert exc.value.field == "date"
     assert row_counts() == before
     services.interest_pay(facility=drawn, amount=Decimal("1.00"), date=date(2026, 3, 20), by=finance)
-    assert selectors.interest_payable(drawn) == Decimal("118.06") * 30 - Decimal("101.00")
+    assert selectors.interest_payable(drawn) == Decimal("3541.67") - Decimal("101.00")
 
 
 def test_private_capital_has_no_interest(capital, finance):

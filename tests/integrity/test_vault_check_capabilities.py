@@ -263,7 +263,7 @@ def test_an_accrual_whose_amount_or_principal_was_changed_is_named(paid_loan):
     )
     found = run_checks(["accrual_equals_principal_times_rate"])["accrual_equals_principal_times_rate"]
     assert [line.split(":")[0] for line in found] == ["loan LOAN-T on 2026-03-05", "loan LOAN-T on 2026-03-20"]
-    assert re.search(r"accrued on principal 1000000(\.00)? .* but the facility owed 900000(\.00)? ", found[1])
+    assert re.search(r"on principal 1000000(\.00)? at .* but the facility owed 900000(\.00)? ", found[1])
 
 
 def test_a_receivable_posted_by_hand_is_named(agreement_a, make_request, maker_a, manager, lot):  # noqa: F811

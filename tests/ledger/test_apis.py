@@ -112,13 +112,13 @@ def test_trial_balance_totals_are_equal(api, auditor, finance):
 
     body = api(auditor).get("/api/v1/ledger/trial-balance/?as_of=2026-03-31").json()
     assert body["balanced"] is True
-    assert body["total_debit"] == body["total_credit"] == "1003541.80"
+    assert body["total_debit"] == body["total_credit"] == "1003541.67"
     rows = {r["code"]: r for r in body["rows"]}
     assert rows["1000"]["debit"] == "1000000.00"
     assert rows["2100-LOAN-TB"]["credit"] == "1000000.00"
-    assert rows["5000"]["debit"] == rows["2000-LOAN-TB"]["credit"] == "3541.80"
+    assert rows["5000"]["debit"] == rows["2000-LOAN-TB"]["credit"] == "3541.67"
     assert "4000" not in rows
-    assert api(auditor).get("/api/v1/ledger/trial-balance/").json()["total_debit"] == "1003548.80"
+    assert api(auditor).get("/api/v1/ledger/trial-balance/").json()["total_debit"] == "1003548.67"
 
 
 def test_finance_reverses_an_entry_once(api, finance, manager):

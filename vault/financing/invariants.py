@@ -107,34 +107,39 @@ register(
 
 # Each accrual re-derived from its inputs: the principal outstanding at the end of its day (the
 # facility's disbursed tranches less its repayments up to that day), the rate in force that day
-# (the latest rate effective on or before it; none: 0) and the amount, principal x rate / 100 /
-# 360 (or 365) rounded half-up to the cent (ROUND is half away from zero: the same for amounts
-# that are never negative).
+# (the latest rate effective on or before it; none: 0), and the amount: principal x rate / 100 /
+# 360 (or 365) plus the previous day's carry, rounded half-up to the cent (ROUND is half away from
+# zero: the same for amounts that are never negative), with the remainder as this day's carry.
 _ACCRUAL_INPUTS = """
-    SELECT a.id, f.code, a.date, a.principal, a.rate_pct, a.amount, a.day_count,
+    SELECT f.code, a.date, a.principal, a.rate_pct, a.amount, a.carry, a.day_count,
            (SELECT COALESCE(SUM(t.amount), 0) FROM financing_tranche t
              WHERE t.facility_id = a.facility_id AND t.status = 'disbursed' AND t.actual_date <= a.date)
          - (SELECT COALESCE(SUM(r.amount), 0) FROM financing_repayment r
              WHERE r.facility_id = a.facility_id AND r.date <= a.date) AS outstanding,
            COALESCE((SELECT ir.rate_pct FROM financing_interestrate ir
                       WHERE ir.facility_id = a.facility_id AND ir.effective_from <= a.date
-                      ORDER BY ir.effective_from DESC, ir.id DESC LIMIT 1), 0) AS rate_in_force
+                      ORDER BY ir.effective_from DESC, ir.id DESC LIMIT 1), 0) AS rate_in_force,
+           COALESCE((SELECT p.carry FROM financing_interestaccrual p
+                      WHERE p.facility_id = a.facility_id AND p.date < a.date
+                      ORDER BY p.date DESC LIMIT 1), 0) AS carried
       FROM financing_interestaccrual a JOIN financing_facility f ON f.id = a.facility_id
 """
-
-_DAILY = "ROUND(outstanding * rate_in_force / 100 / (CASE day_count WHEN 'ACT/360' THEN 360 ELSE 365 END), 2)"
+_EXACT = "(outstanding * rate_in_force / 100 / (CASE day_count WHEN 'ACT/360' THEN 360 ELSE 365 END) + carried)"
+_DAILY = f"(CASE WHEN ROUND({_EXACT}, 2) < 0 THEN 0 ELSE ROUND({_EXACT}, 2) END)"
 
 register(
     Check(
         "accrual_equals_principal_times_rate",
-        "each interest accrual's principal, rate and amount follow from the tranches, repayments and rates of its day",
+        "each interest accrual's principal, rate, amount and carry follow from the tranches, repayments, rates "
+        "and the previous day's carry",
         f"""
-        SELECT code, date, principal, outstanding, rate_pct, rate_in_force, amount, {_DAILY}
+        SELECT code, date, principal, outstanding, rate_pct, rate_in_force, amount, {_DAILY}, carry
           FROM ({_ACCRUAL_INPUTS}) x
          WHERE principal <> outstanding OR rate_pct <> rate_in_force OR amount <> {_DAILY}
+            OR ABS(amount + carry - {_EXACT}) > 0.000001
         """,
         lambda r: (
-            f"loan {r[0]} on {r[1]}: accrued on principal {r[2]} at {r[4]}% = {r[6]}, "
+            f"loan {r[0]} on {r[1]}: accrued {r[6]} (carry {r[8]}) on principal {r[2]} at {r[4]}%, "
             f"but the facility owed {r[3]} at {r[5]}%, which gives {r[7]}"
         ),
         ("financing",),

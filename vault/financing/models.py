@@ -196,7 +196,8 @@ class Repayment(FacilityPayment):
 
 class InterestAccrual(models.Model):
     """One day of interest on a loan: principal outstanding at the end of `date` x rate in force
-    that day / days in the convention's year, rounded half-up to the cent. Exactly one row per
+    that day / days in the convention's year, plus the previous day's sub-cent `carry`, rounded
+    half-up to the cent; what the rounding leaves is this day's `carry`. Exactly one row per
     facility per day (unique constraint); posted Dr interest expense / Cr interest payable
     unless zero."""
 
@@ -206,6 +207,13 @@ class InterestAccrual(models.Model):
     rate_pct = models.DecimalField(**RATE)
     day_count = models.CharField(max_length=8, choices=DayCount.choices)
     amount = models.DecimalField(**MONEY)
+    carry = models.DecimalField(
+        max_digits=24,
+        decimal_places=12,
+        default=0,
+        help_text="The sub-cent remainder carried to the next day: this day's exact interest plus the previous "
+        "day's carry, less the amount accrued (so a period's interest is its exact interest rounded once).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

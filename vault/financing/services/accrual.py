@@ -23,12 +23,19 @@ from vault.financing.services._common import facility_lock
 from vault.ledger import chart
 from vault.ledger.services import Line, entry_post
 
+CARRY = Decimal("0.000000000001")  # the carry's places (InterestAccrual.carry)
 
-def daily_interest(principal: Decimal, rate_pct: Decimal, day_count: str) -> Decimal:
-    """One day of interest, rounded half-up to the cent: principal x rate / 100 / 360 (or 365)."""
-    return (principal * rate_pct / Decimal(100) / Decimal(DAYS_IN_YEAR[day_count])).quantize(
-        CENT, rounding=ROUND_HALF_UP
-    )
+
+def exact_daily_interest(principal: Decimal, rate_pct: Decimal, day_count: str) -> Decimal:
+    """One day of interest, unrounded (to 12 places): principal x rate / 100 / 360 (or 365)."""
+    return (principal * rate_pct / Decimal(100) / Decimal(DAYS_IN_YEAR[day_count])).quantize(CARRY)
+
+
+def daily_interest(principal: Decimal, rate_pct: Decimal, day_count: str, carry: Decimal = Decimal("0")) -> Decimal:
+    """One day of interest with the previous day's `carry`, rounded half-up to the cent (never
+    below zero: a negative remainder waits for the next day)."""
+    amount = (exact_daily_interest(principal, rate_pct, day_count) + carry).quantize(CENT, rounding=ROUND_HALF_UP)
+    return max(amount, Decimal("0.00"))
 
 
 def _principal_deltas(
@@ -51,12 +58,17 @@ def _accrual_rows(
     rates = list(facility.rates.order_by("effective_from").values_list("effective_from", "rate_pct"))
     rate_days = [day for day, _ in rates]
     principal = sum((amount for day, amount in deltas.items() if day < start), Decimal("0"))
+    previous = facility.accruals.filter(date__lt=start).order_by("-date").values_list("carry", flat=True).first()
+    carry = previous if previous is not None else Decimal("0")
     rows = []
     day = start
     while day <= through:
         principal += deltas.get(day, Decimal("0"))
         index = bisect_right(rate_days, day) - 1
         rate = rates[index][1] if index >= 0 else Decimal("0")
+        exact = exact_daily_interest(principal, rate, facility.day_count) + carry
+        amount = daily_interest(principal, rate, facility.day_count, carry)
+        carry = exact - amount
         rows.append(
             InterestAccrual(
                 facility=facility,
@@ -64,7 +76,8 @@ def _accrual_rows(
                 principal=principal,
                 rate_pct=rate,
                 day_count=facility.day_count,
-                amount=daily_interest(principal, rate, facility.day_count),
+                amount=amount,
+                carry=carry,
             )
         )
         day += timedelta(days=1)
