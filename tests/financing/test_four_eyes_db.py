@@ -1,7 +1,6 @@
 """Four eyes on tranches held by PostgreSQL: check constraints and triggers refuse raw SQL that
 skips the second user, and approvals racing on real connections never reserve the same headroom."""
 
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from tests.factories import UserFactory
 from tests.financing.factories import approved_tranche, make_facility, second_finance_user
+from tests.financing.test_concurrency import _run_in_threads
 from vault.core.errors import Conflict
 from vault.financing import services
 from vault.financing.models import Facility, Tranche
@@ -47,28 +47,6 @@ def _raw_approve(tranche: Tranche, approver_id) -> None:
         [approver_id, tranche.pk],
     )
     _sql("UPDATE financing_facility SET approved = approved + %s WHERE id = %s", [tranche.amount, tranche.facility_id])
-
-
-def _run_in_threads(jobs):
-    """Start every job at once (a barrier), each in its own thread and connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = ("ok", job())
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 # --- raw SQL -------------------------------------------------------------------------------------

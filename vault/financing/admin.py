@@ -31,6 +31,7 @@ from vault.financing.forms import (
     ValuationForm,
 )
 from vault.financing.models import (
+    TRANCHE_FIELDS,
     Facility,
     FeeReceipt,
     InterestAccrual,
@@ -257,23 +258,7 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
     actions = ["approve", "disburse_confirm", "cancel"]
     add_form = TranchePlanForm
     add_title = "Plan a tranche"
-    readonly_fields = [
-        "facility",
-        "amount",
-        "expected_date",
-        "actual_date",
-        "purpose",
-        "status",
-        "created_by",
-        "created_at",
-        "approved_by",
-        "approved_at",
-        "disbursement_requested_by",
-        "disbursement_requested_at",
-        "disbursement_date",
-        "disbursed_by",
-        "disbursed_at",
-    ]
+    readonly_fields = TRANCHE_FIELDS
     fields = tuple(readonly_fields)
 
     def add_service(self, request, data):

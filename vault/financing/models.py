@@ -148,6 +148,21 @@ def user_field() -> models.ForeignKey[Any, Any]:
     )
 
 
+# Who did each step of a tranche's four eyes, and when: shown alike by the API and the admin.
+TRANCHE_FOUR_EYES_FIELDS = [
+    "created_by",
+    "created_at",
+    "approved_by",
+    "approved_at",
+    "disbursement_requested_by",
+    "disbursement_requested_at",
+    "disbursement_date",
+    "disbursed_by",
+    "disbursed_at",
+]
+TRANCHE_FIELDS = ["facility", "amount", "expected_date", "actual_date", "purpose", "status", *TRANCHE_FOUR_EYES_FIELDS]
+
+
 class Tranche(models.Model):
     """A draw on a facility: planned -> approved -> disbursed, or cancelled before disbursal.
 

@@ -8,6 +8,8 @@ from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, POSITIVE_MONEY, PRICE, RATE
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.financing.models import (
+    TRANCHE_FIELDS,
+    TRANCHE_FOUR_EYES_FIELDS,
     DayCount,
     Facility,
     FeeReceipt,
@@ -114,36 +116,8 @@ class TrancheSerializer(ModelSerializer):
 
     class Meta:
         model = Tranche
-        fields = [
-            "id",
-            "facility",
-            "amount",
-            "expected_date",
-            "actual_date",
-            "purpose",
-            "status",
-            "created_at",
-            "created_by",
-            "approved_at",
-            "approved_by",
-            "disbursement_requested_at",
-            "disbursement_requested_by",
-            "disbursement_date",
-            "disbursement_pending",
-            "disbursed_at",
-            "disbursed_by",
-        ]
-        read_only_fields = [
-            "id",
-            "actual_date",
-            "status",
-            "created_at",
-            "created_by",
-            "approved_at",
-            "disbursement_requested_at",
-            "disbursement_date",
-            "disbursed_at",
-        ]
+        fields = ["id", *TRANCHE_FIELDS, "disbursement_pending"]
+        read_only_fields = ["id", "actual_date", "status", *TRANCHE_FOUR_EYES_FIELDS]
 
 
 class TrancheDisburseSerializer(serializers.Serializer):
