@@ -501,3 +501,8 @@ VAULT_METRICS_ALLOWED_NETWORKS = [
     for item in env_list("VAULT_METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
 ]
 VAULT_METRICS_TOKEN = os.environ.get("VAULT_METRICS_TOKEN", "")
+
+# Four eyes on financing (issue 13): a tranche is approved by a finance user other than its
+# planner; a disbursement above this amount (USD) is requested by one finance user and posted
+# when another confirms it (at or below it, one step).
+VAULT_DISBURSEMENT_SECOND_APPROVAL_USD = os.environ.get("VAULT_DISBURSEMENT_SECOND_APPROVAL_USD", "100000000.00")

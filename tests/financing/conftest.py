@@ -1,6 +1,6 @@
 import pytest
 
-from tests.financing.factories import make_facility, make_private_capital
+from tests.financing.factories import make_facility, make_private_capital, second_finance_user
 
 
 @pytest.fixture
@@ -13,3 +13,9 @@ def loan(finance):
 def capital(finance):
     """A $500M private capital facility."""
     return make_private_capital(by=finance, code="PC-T", commitment="500000000.00")
+
+
+@pytest.fixture
+def checker(finance):
+    """A second finance user: approves what `finance` planned, confirms what it asked (four eyes)."""
+    return second_finance_user(finance)

@@ -3,6 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
+from tests.factories import UserFactory
+from vault.accounts.models import User
 from vault.financing import services
 from vault.financing.models import Facility, Tranche
 
@@ -30,11 +32,26 @@ def make_private_capital(*, by, code: str = "PC-T", **overrides) -> Facility:
     return make_facility(by=by, code=code, kind=Facility.Kind.PRIVATE_CAPITAL, **overrides)
 
 
+def second_finance_user(user: User) -> User:
+    """The finance user who checks what `user` made (four eyes): another real user, the same
+    one each time for `user`."""
+    return UserFactory(username=f"{user.username}-checker", role="finance")
+
+
 def approved_tranche(*, facility: Facility, amount, by, expected_date: date = date(2026, 3, 2)) -> Tranche:
+    """Planned by `by`, approved by `second_finance_user(by)`."""
     tranche = services.tranche_plan(facility=facility, amount=Decimal(str(amount)), expected_date=expected_date, by=by)
-    return services.tranche_approve(tranche=tranche, by=by)
+    return services.tranche_approve(tranche=tranche, by=second_finance_user(by))
+
+
+def disburse(*, tranche: Tranche, by, on: date | None = None) -> Tranche:
+    """Disbursed by `by`, confirmed by `second_finance_user(by)` when the amount needs a second user."""
+    tranche = services.tranche_disburse(tranche=tranche, by=by, date=on)
+    if tranche.disbursement_pending:
+        tranche = services.tranche_disburse_confirm(tranche=tranche, by=second_finance_user(by))
+    return tranche
 
 
 def disbursed_tranche(*, facility: Facility, amount, on: date, by) -> Tranche:
     tranche = approved_tranche(facility=facility, amount=amount, by=by, expected_date=on)
-    return services.tranche_disburse(tranche=tranche, by=by, date=on)
+    return disburse(tranche=tranche, by=by, on=on)

@@ -80,7 +80,7 @@ def test_terms_and_rate_forms(client_for, finance, loan):
     assert loan.rates.count() == 2
 
 
-def test_tranche_plan_approve_and_disburse_from_the_admin(client_for, finance, loan):
+def test_tranche_plan_approve_and_disburse_from_the_admin(client_for, finance, checker, loan):
     client = client_for(finance)
     response = client.post(
         "/admin/financing/tranche/add/",
@@ -88,9 +88,16 @@ def test_tranche_plan_approve_and_disburse_from_the_admin(client_for, finance, l
     )
     assert response.status_code == 302
     tranche = Tranche.objects.get()
-    client.post("/admin/financing/tranche/", {"action": "approve", "_selected_action": [tranche.pk]}, follow=True)
+    mine = client.post(
+        "/admin/financing/tranche/", {"action": "approve", "_selected_action": [tranche.pk]}, follow=True
+    )
+    assert any("needs a second user" in str(m) for m in mine.context["messages"])
+    assert Tranche.objects.get(pk=tranche.pk).status == "planned"
+    client_for(checker).post(
+        "/admin/financing/tranche/", {"action": "approve", "_selected_action": [tranche.pk]}, follow=True
+    )
     tranche.refresh_from_db()
-    assert tranche.status == "approved"
+    assert (tranche.status, tranche.approved_by) == ("approved", checker)
 
     before = row_counts()
     bad = client.post(f"/admin/financing/tranche/{tranche.pk}/disburse/", {"date": "2025-01-01"})

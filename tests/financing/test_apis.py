@@ -158,7 +158,7 @@ def test_private_capital_reads_without_rate(api, finance, capital):
 # --- tranches -----------------------------------------------------------------------------------
 
 
-def test_plan_approve_disburse_cancel_through_the_api(api, finance, loan):
+def test_plan_approve_disburse_cancel_through_the_api(api, finance, checker, loan):
     client = api(finance)
     response = client.post(
         "/api/v1/tranches/",
@@ -169,10 +169,32 @@ def test_plan_approve_disburse_cancel_through_the_api(api, finance, loan):
     tranche_id = response.json()["id"]
     assert response.json()["status"] == "planned"
 
-    assert client.post(f"/api/v1/tranches/{tranche_id}/approve/").json()["status"] == "approved"
+    refused = client.post(f"/api/v1/tranches/{tranche_id}/approve/")
+    assert (refused.status_code, refused.json()["code"]) == (409, "second_user_required")
+    approved = api(checker).post(f"/api/v1/tranches/{tranche_id}/approve/").json()
+    assert (approved["status"], approved["created_by"], approved["approved_by"]) == (
+        "approved",
+        "finance1",
+        checker.username,
+    )
+    assert client.get("/api/v1/facilities/LOAN-T/").json()["approved"] == "250000000.00"
+
+    # 250M is above the 100M threshold: the first call asks, a second finance user confirms.
     response = client.post(f"/api/v1/tranches/{tranche_id}/disburse/", {"date": "2026-03-02"}, format="json")
-    assert response.status_code == 200
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert (body["status"], body["disbursement_pending"], body["disbursement_requested_by"]) == (
+        "approved",
+        True,
+        "finance1",
+    )
+    assert body["disbursement_date"] == "2026-03-02" and body["actual_date"] is None
+    refused = client.post(f"/api/v1/tranches/{tranche_id}/disburse/confirm/")
+    assert (refused.status_code, refused.json()["code"]) == (409, "second_user_required")
+    response = api(checker).post(f"/api/v1/tranches/{tranche_id}/disburse/confirm/")
+    assert response.status_code == 200, response.json()
     assert (response.json()["status"], response.json()["actual_date"]) == ("disbursed", "2026-03-02")
+    assert (response.json()["disbursed_by"], response.json()["disbursement_pending"]) == (checker.username, False)
 
     facility = client.get("/api/v1/facilities/LOAN-T/").json()
     assert (facility["disbursed"], facility["outstanding"], facility["undrawn"]) == (
@@ -212,15 +234,14 @@ def test_bad_tranche_is_400_with_the_field_named_and_nothing_written(api, financ
     assert row_counts() == before
 
 
-def test_over_commitment_on_disburse_is_400_on_amount(api, finance, loan):
+def test_commitment_cannot_go_below_what_approved_tranches_reserve(api, finance, loan):
     disbursed_tranche(facility=loan, amount="9999999999.00", on=ON, by=finance)
-    tranche = approved_tranche(facility=loan, amount="1.00", by=finance)
-    services.facility_update(facility=loan, by=finance, commitment=Decimal("9999999999.50"))
+    approved_tranche(facility=loan, amount="1.00", by=finance)
     before = row_counts()
-    response = api(finance).post(f"/api/v1/tranches/{tranche.pk}/disburse/", {"date": "2026-03-02"}, format="json")
+    response = api(finance).patch("/api/v1/facilities/LOAN-T/", {"commitment": "9999999999.50"}, format="json")
     assert response.status_code == 400
-    assert response.json()["code"] == "over_commitment"
-    assert "amount" in response.json()["errors"]
+    assert response.json()["code"] == "commitment_below_disbursed"
+    assert "commitment" in response.json()["errors"]
     assert row_counts() == before
 
 

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 
 from tests.factories import UserFactory
-from tests.financing.factories import approved_tranche, disbursed_tranche, make_facility
+from tests.financing.factories import approved_tranche, disburse, disbursed_tranche, make_facility, second_finance_user
+from vault.core.errors import Conflict
 from vault.financing import services
 from vault.financing.models import Facility, InterestAccrual, Tranche
-from vault.financing.services import CommitmentExceeded
 from vault.financing.tasks import accrue_interest
 from vault.ledger.models import JournalEntry
 from vault.ledger.selectors import account_balance
@@ -49,44 +49,64 @@ def _run_in_threads(jobs):
     return results
 
 
-def test_ten_concurrent_2b_disbursals_against_10b_exactly_five_succeed(fin):
+def test_ten_concurrent_2b_approvals_against_10b_exactly_five_succeed(fin):
+    """Approvals reserve headroom under the facility lock; the five approved then disburse
+    concurrently (each asked by one finance user and confirmed by another) and all post."""
     facility = make_facility(by=fin, code="LOAN-RACE", commitment=Decimal("10000000000.00"))
-    tranches = [approved_tranche(facility=facility, amount="2000000000.00", by=fin) for _ in range(10)]
+    checker = second_finance_user(fin)
+    tranches = [
+        services.tranche_plan(facility=facility, amount=Decimal("2000000000.00"), expected_date=ON, by=fin)
+        for _ in range(10)
+    ]
 
     results = _run_in_threads(
-        [
-            lambda pk=t.pk: services.tranche_disburse(tranche=Tranche.objects.get(pk=pk), by=fin, date=ON)
-            for t in tranches
-        ]
+        [lambda pk=t.pk: services.tranche_approve(tranche=Tranche.objects.get(pk=pk), by=checker) for t in tranches]
     )
 
     outcomes = sorted(kind for kind, _ in results)
     assert outcomes == ["error"] * 5 + ["ok"] * 5
-    assert all(isinstance(value, CommitmentExceeded) for kind, value in results if kind == "error")
+    assert all(
+        isinstance(value, Conflict) and value.code == "commitment_reserved"
+        for kind, value in results
+        if kind == "error"
+    )
     facility.refresh_from_db()
-    assert facility.disbursed == Decimal("10000000000.00")
+    assert (facility.disbursed, facility.approved) == (0, Decimal("10000000000.00"))
+
+    approved = list(Tranche.objects.filter(facility=facility, status="approved"))
+    results = _run_in_threads(
+        [lambda pk=t.pk: disburse(tranche=Tranche.objects.get(pk=pk), by=fin, on=ON) for t in approved]
+    )
+
+    assert [kind for kind, _ in results] == ["ok"] * 5
+    facility.refresh_from_db()
+    assert (facility.disbursed, facility.approved) == (Decimal("10000000000.00"), 0)
     assert Tranche.objects.filter(facility=facility, status="disbursed").count() == 5
     assert JournalEntry.objects.filter(source_type="tranche").count() == 5
     assert account_balance(code="2100-LOAN-RACE") == Decimal("10000000000.00")
     assert account_balance(code="1000") == Decimal("10000000000.00")
 
 
-def test_concurrent_disburse_requests_through_the_api(fin):
+def test_concurrent_approve_requests_through_the_api(fin):
     from rest_framework.test import APIClient
 
     facility = make_facility(by=fin, code="LOAN-API", commitment=Decimal("10000000000.00"))
-    tranches = [approved_tranche(facility=facility, amount="2000000000.00", by=fin) for _ in range(8)]
+    checker = second_finance_user(fin)
+    tranches = [
+        services.tranche_plan(facility=facility, amount=Decimal("2000000000.00"), expected_date=ON, by=fin)
+        for _ in range(8)
+    ]
 
     def post(pk):
         client = APIClient()
-        client.force_authenticate(fin)
-        return client.post(f"/api/v1/tranches/{pk}/disburse/", {"date": ON.isoformat()}, format="json").status_code
+        client.force_authenticate(checker)
+        response = client.post(f"/api/v1/tranches/{pk}/approve/")
+        return response.status_code, response.json().get("code")
 
     results = _run_in_threads([lambda pk=t.pk: post(pk) for t in tranches])
 
-    codes = sorted(value for _, value in results)
-    assert codes == [200] * 5 + [400] * 3
-    assert Facility.objects.get(pk=facility.pk).disbursed == Decimal("10000000000.00")
+    assert sorted(value for _, value in results) == [(200, None)] * 5 + [(409, "commitment_reserved")] * 3
+    assert Facility.objects.get(pk=facility.pk).approved == Decimal("10000000000.00")
 
 
 def test_same_tranche_disbursed_twice_concurrently_posts_once(fin):

@@ -41,35 +41,47 @@ def test_raw_update_of_disbursed_beyond_commitment_fails(facility):
     assert Facility.objects.get(pk=facility.pk).disbursed == Decimal("9000000000.00")
 
 
+def _raw_disburse(tranche, by):
+    """The tranche row moved to disbursed as the service would (approver kept, who disbursed named)."""
+    _sql(
+        "UPDATE financing_tranche SET status = 'disbursed', actual_date = %s, disbursed_by_id = %s WHERE id = %s",
+        [ON, by.pk, tranche.pk],
+    )
+
+
 def test_raw_tranche_marked_disbursed_without_the_total_fails_at_commit(facility, fin):
     tranche = approved_tranche(facility=facility, amount="500000000.00", by=fin)
     with pytest.raises(IntegrityError, match="out of step"), transaction.atomic():
-        _sql("UPDATE financing_tranche SET status = 'disbursed', actual_date = %s WHERE id = %s", [ON, tranche.pk])
+        _raw_disburse(tranche, fin)
     assert Tranche.objects.get(pk=tranche.pk).status == "approved"
 
 
-def test_raw_over_disbursal_with_both_rows_moved_fails(facility, fin):
-    tranche = approved_tranche(facility=facility, amount="500000000.00", by=fin)
-    services.facility_update(facility=facility, by=fin, commitment=Decimal("9200000000.00"))
-    with pytest.raises(IntegrityError), transaction.atomic():
-        _sql("UPDATE financing_tranche SET status = 'disbursed', actual_date = %s WHERE id = %s", [ON, tranche.pk])
+def test_raw_over_reservation_with_both_rows_moved_fails(facility, fin):
+    """9B disbursed and 600M approved leave 400M: approving another 600M with raw SQL, both rows
+    moved, fails at once."""
+    approved_tranche(facility=facility, amount="600000000.00", by=fin)
+    tranche = services.tranche_plan(facility=facility, amount=Decimal("600000000.00"), expected_date=ON, by=fin)
+    other = UserFactory(username="finance-sql-2", role="finance")
+    with pytest.raises(IntegrityError, match="facility_approved_within_headroom"), transaction.atomic():
         _sql(
-            "UPDATE financing_facility SET disbursed = disbursed + %s WHERE id = %s",
-            [Decimal("500000000.00"), facility.pk],
+            "UPDATE financing_tranche SET status = 'approved', approved_by_id = %s, approved_at = now() WHERE id = %s",
+            [other.pk, tranche.pk],
         )
-    assert Facility.objects.get(pk=facility.pk).disbursed == Decimal("9000000000.00")
+        _sql("UPDATE financing_facility SET approved = approved + %s WHERE id = %s", [tranche.amount, facility.pk])
+    assert Facility.objects.get(pk=facility.pk).approved == Decimal("600000000.00")
 
 
 def test_raw_sql_consistent_with_commitment_is_accepted(facility, fin):
-    """The guard is exact, not a blanket ban: moving both rows within the commitment commits."""
+    """The guard is exact, not a blanket ban: moving the amount from approved to disbursed commits."""
     tranche = approved_tranche(facility=facility, amount="1000000000.00", by=fin)
     with transaction.atomic():
-        _sql("UPDATE financing_tranche SET status = 'disbursed', actual_date = %s WHERE id = %s", [ON, tranche.pk])
+        _raw_disburse(tranche, fin)
         _sql(
-            "UPDATE financing_facility SET disbursed = disbursed + %s WHERE id = %s",
-            [Decimal("1000000000.00"), facility.pk],
+            "UPDATE financing_facility SET disbursed = disbursed + %s, approved = approved - %s WHERE id = %s",
+            [Decimal("1000000000.00"), Decimal("1000000000.00"), facility.pk],
         )
-    assert Facility.objects.get(pk=facility.pk).disbursed == Decimal("10000000000.00")
+    facility.refresh_from_db()
+    assert (facility.disbursed, facility.approved) == (Decimal("10000000000.00"), 0)
 
 
 def test_disbursed_tranche_cannot_be_changed_or_deleted(facility):

@@ -4,7 +4,7 @@ from tests.financing.helpers import row_counts
 from vault.accounts import demo as accounts_demo
 from vault.accounts.models import User
 from vault.financing import demo
-from vault.financing.models import Facility, InterestAccrual
+from vault.financing.models import Facility, InterestAccrual, Tranche
 from vault.inventory import demo as inventory_demo
 from vault.ledger.selectors import account_balance, trial_balance
 
@@ -37,4 +37,11 @@ def test_demo_financing_is_complete_and_idempotent(db):
     assert InterestAccrual.objects.filter(facility=exim).exists()
     assert account_balance(code="5000") > account_balance(code="2000-EXIM-2026") > 0  # two payments made
     assert exim.tranches.first().created_by.username == "finance"
+    # Four eyes: planned (and large disbursements asked) by finance, approved (and confirmed) by finance2.
+    disbursed = Tranche.objects.filter(status="disbursed")
+    assert disbursed.count() == 5
+    assert {(t.created_by.username, t.approved_by.username) for t in disbursed} == {("finance", "finance2")}
+    large = disbursed.filter(amount__gt=Decimal("100000000.00"))
+    assert {(t.disbursement_requested_by.username, t.disbursed_by.username) for t in large} == {("finance", "finance2")}
+    assert {t.disbursed_by.username for t in disbursed.exclude(pk__in=large)} == {"finance"}
     assert first["financing.PricePoint"] >= 13 * 10

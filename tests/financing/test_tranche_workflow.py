@@ -16,15 +16,18 @@ from vault.ledger.selectors import account_balance
 ON = date(2026, 3, 2)
 
 
-def test_plan_approve_disburse_posts_cash_against_loan_payable(finance, loan):
+def test_plan_approve_disburse_posts_cash_against_loan_payable(finance, checker, loan):
     tranche = services.tranche_plan(
         facility=loan, amount=Decimal("250000000.00"), expected_date=ON, purpose="Oxides", by=finance
     )
     assert tranche.status == Tranche.Status.PLANNED
     assert not JournalEntry.objects.exists()
 
-    services.tranche_approve(tranche=tranche, by=finance)
-    services.tranche_disburse(tranche=tranche, by=finance, date=ON)
+    services.tranche_approve(tranche=tranche, by=checker)
+    requested = services.tranche_disburse(tranche=tranche, by=finance, date=ON)
+    assert (requested.status, requested.disbursement_pending) == (Tranche.Status.APPROVED, True)
+    assert not JournalEntry.objects.exists()
+    services.tranche_disburse_confirm(tranche=tranche, by=checker)
 
     tranche.refresh_from_db()
     loan.refresh_from_db()
@@ -34,13 +37,26 @@ def test_plan_approve_disburse_posts_cash_against_loan_payable(finance, loan):
         Decimal("250000000.00"),
         Decimal("9750000000.00"),
     )
+    assert (tranche.created_by, tranche.approved_by) == (finance, checker)
+    assert (tranche.disbursement_requested_by, tranche.disbursement_date, tranche.disbursed_by) == (
+        finance,
+        ON,
+        checker,
+    )
+    assert tranche.approved_at is not None and tranche.disbursed_at is not None
+    assert loan.approved == 0
     entry = JournalEntry.objects.get(source_type="tranche", source_id=tranche.pk)
     assert entry.date == ON
-    assert entry.posted_by == finance
+    assert entry.posted_by == checker
     assert entry_lines(entry) == [("1000", "250000000.00", "0.00"), ("2100-LOAN-T", "0.00", "250000000.00")]
     assert account_balance(code="2100-LOAN-T") == Decimal("250000000.00")
-    assert [h.status for h in tranche.history.order_by("history_id")] == ["planned", "approved", "disbursed"]
-    assert {h.history_user for h in tranche.history.all()} == {finance}
+    history = tranche.history.order_by("history_id")
+    assert [(h.status, h.history_user) for h in history] == [
+        ("planned", finance),
+        ("approved", checker),
+        ("approved", finance),
+        ("disbursed", checker),
+    ]
 
 
 def test_capital_call_credits_investor_capital(finance, capital):
@@ -92,7 +108,7 @@ def _refused(call, error, field: str):
     return exc.value
 
 
-def test_over_commitment_is_refused_at_plan_approve_and_disburse(finance, loan):
+def test_over_commitment_is_refused_at_plan_and_approve(finance, checker, loan):
     # 9.9B disbursed leaves 100M undrawn.
     disbursed_tranche(facility=loan, amount="9900000000.00", on=ON, by=finance)
     loan.refresh_from_db()
@@ -105,28 +121,30 @@ def test_over_commitment_is_refused_at_plan_approve_and_disburse(finance, loan):
     assert error.status_code == 400
     assert error.code == "over_commitment"
 
-    # Two approved tranches that fit alone but not together: the second disbursal is refused.
+    # Two tranches that fit alone but not together: the first approval reserves the headroom,
+    # the second approval is refused.
     first = approved_tranche(facility=loan, amount="60000000.00", by=finance)
-    second = approved_tranche(facility=loan, amount="60000000.00", by=finance)
+    second = services.tranche_plan(facility=loan, amount=Decimal("60000000.00"), expected_date=ON, by=finance)
+    _refused(lambda: services.tranche_approve(tranche=second, by=checker), Conflict, "amount")
     services.tranche_disburse(tranche=first, by=finance, date=ON)
-    _refused(lambda: services.tranche_disburse(tranche=second, by=finance, date=ON), CommitmentExceeded, "amount")
     loan.refresh_from_db()
-    assert loan.disbursed == Decimal("9960000000.00")
+    assert (loan.disbursed, loan.approved) == (Decimal("9960000000.00"), 0)
 
 
-def test_approving_a_tranche_that_no_longer_fits_is_refused(finance, loan):
+def test_approving_a_tranche_that_no_longer_fits_is_refused(finance, checker, loan):
     planned = services.tranche_plan(facility=loan, amount=Decimal("6000000000.00"), expected_date=ON, by=finance)
     disbursed_tranche(facility=loan, amount="5000000000.00", on=ON, by=finance)
-    _refused(lambda: services.tranche_approve(tranche=planned, by=finance), CommitmentExceeded, "amount")
+    error = _refused(lambda: services.tranche_approve(tranche=planned, by=checker), Conflict, "amount")
+    assert (error.code, error.extra["headroom"]) == ("commitment_reserved", Decimal("5000000000.00"))
 
 
 @pytest.mark.parametrize("status", ["planned", "cancelled", "disbursed"])
-def test_only_an_approved_tranche_is_disbursed(finance, loan, status):
+def test_only_an_approved_tranche_is_disbursed(finance, checker, loan, status):
     tranche = services.tranche_plan(facility=loan, amount=Decimal("10.00"), expected_date=ON, by=finance)
     if status == "cancelled":
         services.tranche_cancel(tranche=tranche, by=finance)
     if status == "disbursed":
-        services.tranche_approve(tranche=tranche, by=finance)
+        services.tranche_approve(tranche=tranche, by=checker)
         services.tranche_disburse(tranche=tranche, by=finance, date=ON)
     error = _refused(
         lambda: services.tranche_disburse(tranche=tranche, by=finance, date=ON), InvalidTransition, "status"

@@ -155,6 +155,12 @@ API_ROWS = [
     *api(f"tranches/{PK}/approve/$", "tranches/{tranche}/approve/", POST_ONLY_STAFF, FINANCE_WRITES),
     *api(f"tranches/{PK}/cancel/$", "tranches/{tranche}/cancel/", POST_ONLY_STAFF, FINANCE_WRITES),
     *api(f"tranches/{PK}/disburse/$", "tranches/{tranche}/disburse/", POST_ONLY_STAFF, FINANCE_WRITES),
+    *api(
+        f"tranches/{PK}/disburse/confirm/$",
+        "tranches/{tranche}/disburse/confirm/",
+        POST_ONLY_STAFF,
+        FINANCE_WRITES,
+    ),
     *api("repayments/$", "repayments/", STAFF_READ, FINANCE_WRITES),
     *api(f"repayments/{PK}/$", "repayments/{repayment}/", STAFF_READ),
     *api("interest-accruals/$", "interest-accruals/", STAFF_READ),  # written by the daily task only

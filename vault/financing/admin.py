@@ -31,6 +31,7 @@ from vault.financing.forms import (
     ValuationForm,
 )
 from vault.financing.models import (
+    TRANCHE_FIELDS,
     Facility,
     FeeReceipt,
     InterestAccrual,
@@ -69,6 +70,7 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
         "counterparty",
         "commitment",
         "disbursed",
+        "approved",
         "outstanding",
         "undrawn",
         "current_rate",
@@ -94,6 +96,7 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
         "account",
         "interest_account",
         "disbursed",
+        "approved",
         "outstanding",
         "undrawn",
         "links",
@@ -231,14 +234,31 @@ class FacilityAdmin(ServiceFormMixin, HistoryAdmin):
 
 @admin.register(Tranche)
 class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
-    list_display = ["id", "facility", "amount", "expected_date", "actual_date", "status", "purpose", "disburse_link"]
+    """Four eyes in the list: who planned, approved, asked for and posted each disbursement."""
+
+    list_display = [
+        "id",
+        "facility",
+        "amount",
+        "expected_date",
+        "actual_date",
+        "status",
+        "purpose",
+        "created_by",
+        "approved_by",
+        "approved_at",
+        "disbursement_requested_by",
+        "disbursement_date",
+        "disbursed_by",
+        "disburse_link",
+    ]
     list_filter = ["status", "facility"]
-    list_select_related = ["facility"]
+    list_select_related = ["facility", "created_by", "approved_by", "disbursement_requested_by", "disbursed_by"]
     search_fields = ["purpose", "facility__code"]
-    actions = ["approve", "cancel"]
+    actions = ["approve", "disburse_confirm", "cancel"]
     add_form = TranchePlanForm
     add_title = "Plan a tranche"
-    readonly_fields = ["facility", "amount", "expected_date", "actual_date", "purpose", "status", "created_by"]
+    readonly_fields = TRANCHE_FIELDS
     fields = tuple(readonly_fields)
 
     def add_service(self, request, data):
@@ -257,14 +277,19 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not self._may_act(request):
-            actions.pop("approve", None)
-            actions.pop("cancel", None)
+            for name in ("approve", "disburse_confirm", "cancel"):
+                actions.pop(name, None)
         return actions
 
-    @admin.action(description="Approve selected tranches")
+    @admin.action(description="Approve selected tranches (planned by another user)")
     def approve(self, request, queryset):
         approve = services.tranche_approve
         self.service_action(request, queryset, verb="Approved", call=lambda t: approve(tranche=t, by=request.user))
+
+    @admin.action(description="Confirm the disbursements requested by another user")
+    def disburse_confirm(self, request, queryset):
+        confirm = services.tranche_disburse_confirm
+        self.service_action(request, queryset, verb="Disbursed", call=lambda t: confirm(tranche=t, by=request.user))
 
     @admin.action(description="Cancel selected tranches")
     def cancel(self, request, queryset):
@@ -277,7 +302,8 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
     def disburse_link(self, obj):
         if obj.status != Tranche.Status.APPROVED:
             return ""
-        return format_html('<a href="{}">Disburse…</a>', reverse("admin:financing_tranche_disburse", args=[obj.pk]))
+        label = "Awaiting confirmation · Disburse…" if obj.disbursement_pending else "Disburse…"
+        return format_html('<a href="{}">{}</a>', reverse("admin:financing_tranche_disburse", args=[obj.pk]), label)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -291,15 +317,31 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
             raise PermissionDenied
         tranche = get_object_or_404(Tranche.objects.select_related("facility"), pk=pk)
         form = TrancheDisburseForm(*form_data(request), initial={"date": timezone.localdate()})
+        threshold = services.second_approval_threshold()
+        intro = "Posts Dr cash / Cr the facility's loan payable (or investor capital) on the date given."
+        if tranche.amount > threshold:
+            intro += (
+                f" Above {threshold} USD this records a request: another finance user confirms it"
+                " (action “Confirm the disbursements requested by another user”), and only then does it post."
+            )
         return self.service_form_view(
             request,
             form=form,
             title=f"Disburse tranche {tranche.pk} of {tranche.facility.code} ({tranche.amount} USD)",
             obj=tranche,
-            intro="Posts Dr cash / Cr the facility's loan payable (or investor capital) on the date given.",
+            intro=intro,
             call=lambda data: services.tranche_disburse(tranche=tranche, by=request.user, date=data["date"]),
-            success=lambda t: f"Disbursed tranche {t.pk} on {t.actual_date}.",
+            success=_disbursed_or_requested,
         )
+
+
+def _disbursed_or_requested(tranche: Tranche) -> str:
+    if tranche.disbursement_pending:
+        return (
+            f"Requested the disbursement of tranche {tranche.pk} on {tranche.disbursement_date}: "
+            "another finance user must confirm it."
+        )
+    return f"Disbursed tranche {tranche.pk} on {tranche.actual_date}."
 
 
 class _MoneyRowAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):

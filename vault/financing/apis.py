@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vault.accounts.permissions import acting_user
 from vault.accounts.roles import Role
 from vault.core.errors import InvalidInput, NotFound
 from vault.core.routers import routed
@@ -177,7 +178,8 @@ class FacilityStatementXlsxApi(FileDownloadMixin, APIView):
 
 @routed("tranches", basename="tranche")
 class TrancheViewSet(ServiceCreateViewSet):
-    """Tranches: POST plans one; then approve, disburse (optional `date`) or cancel."""
+    """Tranches: POST plans one; then approve (another finance user), disburse (optional `date`;
+    above the threshold, confirmed by another finance user) or cancel."""
 
     serializer_class = TrancheSerializer
     filterset_class = TrancheFilter
@@ -192,18 +194,33 @@ class TrancheViewSet(ServiceCreateViewSet):
     @extend_schema(request=None, responses=TrancheSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None, format=None):
+        """Approve a planned tranche (a finance user other than its planner): it reserves headroom."""
         tranche: Tranche = self.get_object()
-        return Response(TrancheSerializer(services.tranche_approve(tranche=tranche, by=request.user)).data)
+        return Response(TrancheSerializer(services.tranche_approve(tranche=tranche, by=acting_user(request))).data)
 
-    @extend_schema(request=TrancheDisburseSerializer, responses=TrancheSerializer)
+    @extend_schema(request=TrancheDisburseSerializer, responses={200: TrancheSerializer, 202: TrancheSerializer})
     @action(detail=True, methods=["post"])
     def disburse(self, request, pk=None, format=None):
-        """Disburse an approved tranche: Dr cash / Cr loan payable (or investor capital)."""
+        """Disburse an approved tranche: Dr cash / Cr loan payable (or investor capital), 200.
+        Above the second-approval threshold nothing is posted yet: 202 with the request pending
+        (`disbursement_pending`), which another finance user confirms (`.../disburse/confirm/`)."""
         tranche: Tranche = self.get_object()
         data = TrancheDisburseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tranche = services.tranche_disburse(tranche=tranche, by=request.user, date=data.validated_data.get("date"))
-        return Response(TrancheSerializer(tranche).data)
+        tranche = services.tranche_disburse(
+            tranche=tranche, by=acting_user(request), date=data.validated_data.get("date")
+        )
+        pending = status.HTTP_202_ACCEPTED if tranche.disbursement_pending else status.HTTP_200_OK
+        return Response(TrancheSerializer(tranche).data, status=pending)
+
+    @extend_schema(request=None, responses=TrancheSerializer)
+    @action(detail=True, methods=["post"], url_path="disburse/confirm")
+    def disburse_confirm(self, request, pk=None, format=None):
+        """Confirm a disbursement another finance user requested: it posts on the requested date."""
+        tranche: Tranche = self.get_object()
+        return Response(
+            TrancheSerializer(services.tranche_disburse_confirm(tranche=tranche, by=acting_user(request))).data
+        )
 
     @extend_schema(request=TrancheCancelSerializer, responses=TrancheSerializer)
     @action(detail=True, methods=["post"])

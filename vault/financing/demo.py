@@ -1,7 +1,9 @@
 """Demo financing: the EXIM loan ($10B, 15 years, rate a parameter), three private capital
 investors summing to $1.67B, a few disbursed tranches (enough cash for the demo lots, which the
 inventory demo posted as Dr inventory / Cr cash), interest accrued to yesterday with two
-quarterly payments, and monthly market prices per material. Investor names, tranche sizes and
+quarterly payments, and monthly market prices per material. Four eyes: the tranches are planned
+(and large disbursements requested) by the demo's finance user and approved (and confirmed) by a
+second finance user, `finance2`. Investor names, tranche sizes and
 prices are invented for the demo and labelled as such. Idempotent: a second run the same day
 changes nothing (on a later day only the new days of interest are accrued, as the daily task
 would)."""
@@ -15,8 +17,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from vault.accounts.demo import demo_manager
+from vault.accounts.demo import DEMO_PASSWORD, demo_manager
 from vault.accounts.models import User
+from vault.accounts.roles import Role
+from vault.accounts.services import user_upsert
 from vault.financing import selectors, services
 from vault.financing.models import DayCount, Facility, InterestAccrual, InterestPayment, PricePoint, Tranche
 from vault.inventory.models import Material
@@ -95,11 +99,25 @@ PRICE_BASE = {
 }
 PRICE_PATTERN = ["0.80", "0.84", "0.90", "0.97", "1.05", "1.12", "1.20", "1.30", "1.22", "1.15", "1.10", "1.08"]
 PRICE_SOURCE = "Demo assessment (invented)"
+CHECKER = "finance2"  # the second finance user: approves and confirms what `finance` asks
+
+
+def _finance_user(username: str) -> User:
+    found = User.objects.filter(username=username).first()
+    if found is not None and found.has_role(Role.FINANCE):
+        return found
+    return user_upsert(
+        username=username,
+        role=Role.FINANCE,
+        org_code="VAULT",
+        password=DEMO_PASSWORD,
+        email=f"{username}@vault.example",
+    )
 
 
 def seed(*, by: User | None = None) -> None:
     by = by or demo_manager()
-    actor = User.objects.filter(username="finance").first() or by
+    actor, checker = _finance_user("finance"), _finance_user(CHECKER)
     today = timezone.localdate()
     facilities = {}
     for spec in FACILITIES:
@@ -118,8 +136,10 @@ def seed(*, by: User | None = None) -> None:
             facility=facility, amount=Decimal(amount), expected_date=day, purpose=purpose, by=actor
         )
         if disburse and day <= today:
-            services.tranche_approve(tranche=tranche, by=actor)
-            services.tranche_disburse(tranche=tranche, by=actor, date=day)
+            services.tranche_approve(tranche=tranche, by=checker)
+            tranche = services.tranche_disburse(tranche=tranche, by=actor, date=day)
+            if tranche.disbursement_pending:
+                services.tranche_disburse_confirm(tranche=tranche, by=checker)
 
     exim = facilities["EXIM-2026"]
     yesterday = today - timedelta(days=1)
@@ -150,3 +170,8 @@ def _seed_prices(actor, today: date) -> None:
                 continue
             price = (Decimal(base) * Decimal(factor)).quantize(Decimal("0.01"))
             services.price_point_create(material=material, date=day, usd_per_kg=price, source=PRICE_SOURCE, by=actor)
+
+
+def summary() -> list[str]:
+    """The second finance login, for `seed_demo`'s closing lines."""
+    return [f"  {CHECKER:<10} finance (approves what `finance` plans: four eyes)"]

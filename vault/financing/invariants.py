@@ -32,6 +32,25 @@ register(
 )
 register(
     Check(
+        "approved_tranches_reserve_headroom",
+        "each facility's approved total equals its approved tranches, and disbursed plus approved stay within "
+        "its commitment",
+        """
+        SELECT f.code, f.commitment, f.disbursed, f.approved, COALESCE(t.total, 0)
+          FROM financing_facility f
+          LEFT JOIN (SELECT facility_id, SUM(amount) AS total FROM financing_tranche
+                      WHERE status = 'approved' GROUP BY facility_id) t ON t.facility_id = f.id
+         WHERE COALESCE(t.total, 0) <> f.approved OR f.disbursed + COALESCE(t.total, 0) > f.commitment
+        """,
+        lambda r: (
+            f"facility {r[0]}: commitment {r[1]}, disbursed {r[2]}, approved total {r[3]}, "
+            f"approved tranches add up to {r[4]}"
+        ),
+        ("financing",),
+    )
+)
+register(
+    Check(
         "one_accrual_per_facility_day",
         "each loan has exactly one interest accrual per day, with no day missing in between",
         _accrual_days_sql,

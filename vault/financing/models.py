@@ -33,9 +33,10 @@ def created_by_field() -> models.ForeignKey[Any, Any]:
 
 class Facility(models.Model):
     """A source of funds: a loan drawn in tranches, or a private capital commitment called in
-    tranches. `disbursed` and `repaid` are maintained totals written only by the services (and
-    checked against their source rows by a PostgreSQL trigger at commit); the database refuses
-    `disbursed` above `commitment` and `repaid` above `disbursed`."""
+    tranches. `disbursed`, `approved` (approved tranches not yet disbursed: the headroom they
+    reserve) and `repaid` are maintained totals written only by the services (and checked against
+    their source rows by a PostgreSQL trigger at commit); the database refuses `disbursed` plus
+    `approved` above `commitment` and `repaid` above `disbursed`."""
 
     class Kind(models.TextChoices):
         LOAN = "loan", "Loan"
@@ -61,10 +62,13 @@ class Facility(models.Model):
         "ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     disbursed = models.DecimalField(default=0, editable=False, **MONEY)
+    approved = models.DecimalField(
+        default=0, editable=False, help_text="Approved tranches not yet disbursed (reserved).", **MONEY
+    )
     repaid = models.DecimalField(default=0, editable=False, **MONEY)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = created_by_field()
-    history = HistoricalRecords(excluded_fields=["disbursed", "repaid"])
+    history = HistoricalRecords(excluded_fields=["disbursed", "approved", "repaid"])
 
     class Meta:
         ordering = ["code"]
@@ -74,6 +78,10 @@ class Facility(models.Model):
             models.CheckConstraint(
                 name="facility_disbursed_within_commitment",
                 condition=Q(disbursed__gte=0) & Q(disbursed__lte=F("commitment")),
+            ),
+            models.CheckConstraint(
+                name="facility_approved_within_headroom",
+                condition=Q(approved__gte=0) & Q(approved__lte=F("commitment") - F("disbursed")),
             ),
             models.CheckConstraint(
                 name="facility_repaid_within_disbursed", condition=Q(repaid__gte=0) & Q(repaid__lte=F("disbursed"))
@@ -103,6 +111,11 @@ class Facility(models.Model):
         return self.commitment - self.disbursed
 
     @property
+    def headroom(self):
+        """What a new approval may still reserve: the commitment less disbursed and approved."""
+        return self.commitment - self.disbursed - self.approved
+
+    @property
     def is_loan(self) -> bool:
         return self.kind == self.Kind.LOAN
 
@@ -128,8 +141,35 @@ class InterestRate(models.Model):
         return f"{self.rate_pct}% from {self.effective_from}"
 
 
+def user_field() -> models.ForeignKey[Any, Any]:
+    """A user recorded by a step of a workflow (empty until the step happens)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+
+# Who did each step of a tranche's four eyes, and when: shown alike by the API and the admin.
+TRANCHE_FOUR_EYES_FIELDS = [
+    "created_by",
+    "created_at",
+    "approved_by",
+    "approved_at",
+    "disbursement_requested_by",
+    "disbursement_requested_at",
+    "disbursement_date",
+    "disbursed_by",
+    "disbursed_at",
+]
+TRANCHE_FIELDS = ["facility", "amount", "expected_date", "actual_date", "purpose", "status", *TRANCHE_FOUR_EYES_FIELDS]
+
+
 class Tranche(models.Model):
-    """A draw on a facility: planned -> approved -> disbursed, or cancelled before disbursal."""
+    """A draw on a facility: planned -> approved -> disbursed, or cancelled before disbursal.
+
+    Four eyes: the approver is a finance user other than the planner (`created_by`); a
+    disbursement above VAULT_DISBURSEMENT_SECOND_APPROVAL_USD is requested by one finance user
+    (`disbursement_requested_*`, with the value date asked for) and posted by another
+    (`disbursed_by`). Check constraints hold both; the history records every step."""
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -145,6 +185,15 @@ class Tranche(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = created_by_field()
+    approved_by = user_field()
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disbursement_requested_by = user_field()
+    disbursement_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disbursement_date = models.DateField(
+        null=True, blank=True, editable=False, help_text="Value date of the disbursement requested."
+    )
+    disbursed_by = user_field()
+    disbursed_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -157,10 +206,42 @@ class Tranche(models.Model):
                 condition=(Q(status="disbursed") & Q(actual_date__isnull=False))
                 | (~Q(status="disbursed") & Q(actual_date__isnull=True)),
             ),
+            models.CheckConstraint(
+                name="tranche_approved_by_another",
+                condition=~Q(status="approved") | (Q(approved_by__isnull=False) & Q(approved_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="tranche_approver_not_planner",
+                condition=Q(approved_by__isnull=True) | Q(created_by__isnull=True) | ~Q(approved_by=F("created_by")),
+            ),
+            models.CheckConstraint(
+                name="tranche_disbursement_request_whole",
+                condition=(
+                    Q(disbursement_requested_by__isnull=True)
+                    & Q(disbursement_requested_at__isnull=True)
+                    & Q(disbursement_date__isnull=True)
+                )
+                | (
+                    Q(disbursement_requested_by__isnull=False)
+                    & Q(disbursement_requested_at__isnull=False)
+                    & Q(disbursement_date__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="tranche_disbursed_by_another",
+                condition=Q(disbursement_requested_by__isnull=True)
+                | Q(disbursed_by__isnull=True)
+                | ~Q(disbursed_by=F("disbursement_requested_by")),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.facility_id}#{self.pk} {self.amount} {self.status}"
+
+    @property
+    def disbursement_pending(self) -> bool:
+        """A disbursement was requested and waits for a second finance user."""
+        return self.status == self.Status.APPROVED and self.disbursement_date is not None
 
 
 class FacilityPayment(models.Model):

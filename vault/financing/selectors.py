@@ -53,7 +53,9 @@ def rate_on(facility: Facility, day: date) -> Decimal | None:
 
 
 def tranche_list() -> QuerySet[Tranche]:
-    return Tranche.objects.select_related("facility", "created_by").order_by("-expected_date", "-id")
+    return Tranche.objects.select_related(
+        "facility", "created_by", "approved_by", "disbursement_requested_by", "disbursed_by"
+    ).order_by("-expected_date", "-id")
 
 
 def repayment_list() -> QuerySet[Repayment]:

@@ -8,6 +8,8 @@ from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, POSITIVE_MONEY, PRICE, RATE
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.financing.models import (
+    TRANCHE_FIELDS,
+    TRANCHE_FOUR_EYES_FIELDS,
     DayCount,
     Facility,
     FeeReceipt,
@@ -42,6 +44,8 @@ class FacilitySerializer(ModelSerializer):
     disbursed = serializers.DecimalField(read_only=True, **MONEY)
     outstanding = serializers.DecimalField(read_only=True, **MONEY)
     undrawn = serializers.DecimalField(read_only=True, **MONEY)
+    approved = serializers.DecimalField(read_only=True, help_text="Reserved by approved tranches.", **MONEY)
+    headroom = serializers.DecimalField(read_only=True, help_text="Undrawn less approved.", **MONEY)
     account = serializers.CharField(source="account.code", read_only=True)
     interest_account = serializers.CharField(
         source="interest_account.code", read_only=True, default=None, allow_null=True
@@ -65,6 +69,8 @@ class FacilitySerializer(ModelSerializer):
             "disbursed",
             "outstanding",
             "undrawn",
+            "approved",
+            "headroom",
             "account",
             "interest_account",
             "rate_schedule",
@@ -92,25 +98,26 @@ class RateSetSerializer(serializers.Serializer):
     rate_pct = serializers.DecimalField(min_value=Decimal("0"), max_value=Decimal("99.999999"), **RATE)
 
 
+def _username(source: str) -> serializers.CharField:
+    return serializers.CharField(source=f"{source}.username", read_only=True, default=None, allow_null=True)
+
+
 class TrancheSerializer(ModelSerializer):
+    """A tranche and its four-eyes record: who planned, approved, asked for and posted the
+    disbursement, and when; `disbursement_pending` while a large disbursement awaits a second user."""
+
     facility = CodeRelatedField(queryset=Facility.objects.all())
     amount = serializers.DecimalField(**POSITIVE_MONEY)
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
+    created_by = _username("created_by")
+    approved_by = _username("approved_by")
+    disbursement_requested_by = _username("disbursement_requested_by")
+    disbursed_by = _username("disbursed_by")
+    disbursement_pending = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Tranche
-        fields = [
-            "id",
-            "facility",
-            "amount",
-            "expected_date",
-            "actual_date",
-            "purpose",
-            "status",
-            "created_at",
-            "created_by",
-        ]
-        read_only_fields = ["id", "actual_date", "status", "created_at", "created_by"]
+        fields = ["id", *TRANCHE_FIELDS, "disbursement_pending"]
+        read_only_fields = ["id", "actual_date", "status", *TRANCHE_FOUR_EYES_FIELDS]
 
 
 class TrancheDisburseSerializer(serializers.Serializer):

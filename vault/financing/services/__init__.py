@@ -1,9 +1,10 @@
 """Writes to the financing of the reserve, by topic: facilities (terms, rates, ledger accounts),
-tranches (plan, approve, disburse, cancel), payments (repayments, interest payments, fees),
-accrual (daily interest) and prices (market prices and their import). Each topic module states
+tranches (plan, approve, disburse, confirm a large disbursement, cancel), payments (repayments,
+interest payments, fees), accrual (daily interest) and prices (market prices and their import). Each topic module states
 its guarantees; together:
 
-- the disbursed tranches of a facility never add up to more than its commitment, and repayments
+- the approved and disbursed tranches of a facility never add up to more than its commitment
+  (an approval reserves headroom), and repayments
   never exceed what was disbursed: the facility row is locked (SELECT ... FOR UPDATE) before the
   check, its maintained `disbursed`/`repaid` totals move with F() expressions under database CHECK
   constraints, and a deferred PostgreSQL trigger verifies at commit that those totals equal the
@@ -31,7 +32,14 @@ from vault.financing.services.facilities import (
 )
 from vault.financing.services.payments import fee_receive, interest_pay, repayment_create
 from vault.financing.services.prices import PriceImport, price_point_create, price_point_delete, price_points_import
-from vault.financing.services.tranches import tranche_approve, tranche_cancel, tranche_disburse, tranche_plan
+from vault.financing.services.tranches import (
+    second_approval_threshold,
+    tranche_approve,
+    tranche_cancel,
+    tranche_disburse,
+    tranche_disburse_confirm,
+    tranche_plan,
+)
 
 __all__ = [
     "CommitmentExceeded",
@@ -48,8 +56,10 @@ __all__ = [
     "price_point_delete",
     "price_points_import",
     "repayment_create",
+    "second_approval_threshold",
     "tranche_approve",
     "tranche_cancel",
     "tranche_disburse",
+    "tranche_disburse_confirm",
     "tranche_plan",
 ]

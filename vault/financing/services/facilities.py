@@ -162,11 +162,12 @@ def facility_create(
 
 
 def _commitment_checked(facility: Facility, commitment: Decimal) -> Decimal:
-    """The new commitment, never below what the facility has disbursed."""
+    """The new commitment, never below what the facility has disbursed or approved."""
     commitment = parse_money(commitment, field="commitment")
-    if commitment < facility.disbursed:
+    if commitment < facility.disbursed + facility.approved:
         raise InvalidInput(
-            f"{facility.code} has {facility.disbursed} disbursed; the commitment cannot be less.",
+            f"{facility.code} has {facility.disbursed} disbursed and {facility.approved} reserved by approved "
+            "tranches; the commitment cannot be less.",
             field="commitment",
             code="commitment_below_disbursed",
         )
@@ -196,7 +197,8 @@ def facility_update(
     available_until: date | None = None,
     maturity_date: date | None = None,
 ) -> Facility:
-    """Change the terms that may change. The commitment never goes below what is disbursed;
+    """Change the terms that may change. The commitment never goes below what is disbursed or
+    approved;
     the availability period never ends before a disbursed tranche."""
     facility = facility_lock(facility)
     terms: dict[str, object] = {}
