@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("financing", "0003_truncate_guard"),
+        ("financing", "0004_tranche_four_eyes"),
     ]
 
     operations = [
