@@ -76,8 +76,9 @@ def test_duplicated_accrual_is_named_even_without_the_constraint(loan):
     _sql("SET CONSTRAINTS ALL IMMEDIATE")
     _sql("ALTER TABLE financing_interestaccrual DROP CONSTRAINT interest_accrual_one_per_day")
     _sql(
-        "INSERT INTO financing_interestaccrual (facility_id, date, principal, rate_pct, day_count, amount, created_at) "
-        "SELECT facility_id, date, principal, rate_pct, day_count, amount, created_at "
+        "INSERT INTO financing_interestaccrual "
+        "(facility_id, date, principal, rate_pct, day_count, amount, carry, created_at) "
+        "SELECT facility_id, date, principal, rate_pct, day_count, amount, carry, created_at "
         "FROM financing_interestaccrual WHERE facility_id = %s AND date = '2026-03-11'",
         [loan.pk],
     )
