@@ -500,3 +500,12 @@ VAULT_METRICS_ALLOWED_NETWORKS = [
     for item in env_list("VAULT_METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
 ]
 VAULT_METRICS_TOKEN = os.environ.get("VAULT_METRICS_TOKEN", "")
+
+# Four eyes on drawdown approvals (issue 13): approving more than this many kg, or more than this
+# value in USD at the agreement's locked price (either one exceeded), takes a second manager. A
+# tonne catches bulk releases of cheap or zero-priced material that the value limit would miss;
+# USD 350,000 is the federal simplified acquisition threshold (FAR 2.101, since October 2025), the
+# size above which federal buying leaves its single-officer procedures. Read by
+# vault.drawdowns.domain.second_approval_limits only.
+VAULT_DRAWDOWN_SECOND_APPROVAL_KG = os.environ.get("VAULT_DRAWDOWN_SECOND_APPROVAL_KG", "1000")
+VAULT_DRAWDOWN_SECOND_APPROVAL_USD = os.environ.get("VAULT_DRAWDOWN_SECOND_APPROVAL_USD", "350000")
