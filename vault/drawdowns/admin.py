@@ -270,12 +270,16 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     def decide_view(self, request, pk: int, verb: str):
         if not self.has_review_permission(request):
             raise PermissionDenied
-        obj = get_object_or_404(DrawdownRequest.objects.select_related("organization", "material"), pk=pk)
+        obj = get_object_or_404(
+            DrawdownRequest.objects.select_related("organization", "material", "first_approved_by"), pk=pk
+        )
         done_url = reverse("admin:drawdowns_drawdownrequest_change", args=[obj.pk])
         summary = (
             f"{obj.number}: {obj.organization.code} asks for {obj.quantity} kg of {obj.material.code} "
             f"by {obj.needed_by} ({obj.get_priority_display()}); now {obj.get_status_display().lower()}."
         )
+        note = second_approval_note(obj)
+        summary = f"{summary} {note}" if note else summary
         decision = DECISIONS.get(verb)
         if decision is None:
             raise Http404("Unknown decision.")

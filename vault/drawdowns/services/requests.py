@@ -189,14 +189,6 @@ def _approve_and_reserve(request: DrawdownRequest, *, by: User, quantity: Decima
     )
 
 
-def _quantity_within(quantity: Decimal | None, *, most: Decimal, code: str, message: str) -> Decimal:
-    """The quantity to approve: `most` when not given, refused above it (InvalidInput `code`)."""
-    quantity = most if quantity is None else parse_quantity(quantity)
-    if quantity > most:
-        raise InvalidInput(message, field="quantity", code=code)
-    return quantity
-
-
 @transaction.atomic
 def drawdown_approve(
     *, request: DrawdownRequest, by: User, quantity: Decimal | None = None, comment: str = ""
@@ -226,20 +218,22 @@ def drawdown_approve(
         second_user_require(
             request.first_approved_by_id, by, what=f"The second approval of {request.number}", field="request"
         )
-        quantity = _quantity_within(
-            quantity,
-            most=first,
-            code="exceeds_first_approval",
-            message=f"Approve at most the {first} kg of the first approval.",
-        )
+        quantity = first if quantity is None else parse_quantity(quantity)
+        if quantity > first:
+            raise InvalidInput(
+                f"Approve at most the {first} kg of the first approval (less is fine).",
+                field="quantity",
+                code="exceeds_first_approval",
+            )
         _approve_and_reserve(request, by=by, quantity=quantity, comment=comment)
         return request
-    quantity = _quantity_within(
-        quantity,
-        most=request.quantity,
-        code="exceeds_requested",
-        message=f"Approve at most the {request.quantity} kg requested (partial approval is fine).",
-    )
+    quantity = request.quantity if quantity is None else parse_quantity(quantity)
+    if quantity > request.quantity:
+        raise InvalidInput(
+            f"Approve at most the {request.quantity} kg requested (partial approval is fine).",
+            field="quantity",
+            code="exceeds_requested",
+        )
     agreement = ParticipationAgreement.objects.get(pk=request.agreement_id)
     if not second_approval_limits().exceeded_by(quantity=quantity, locked_price=agreement.locked_price):
         _approve_and_reserve(request, by=by, quantity=quantity, comment=comment)
