@@ -55,8 +55,8 @@ def _transitions(request):
 # --- the limits -----------------------------------------------------------------------------------
 
 
-def test_the_defaults_are_a_tonne_or_the_simplified_acquisition_threshold():
-    assert second_approval_limits() == SecondApprovalLimits(kg=Decimal("1000"), usd=Decimal("350000"))
+def test_the_defaults_are_five_tonnes_or_the_simplified_acquisition_threshold():
+    assert second_approval_limits() == SecondApprovalLimits(kg=Decimal("5000"), usd=Decimal("350000"))
 
 
 @pytest.mark.parametrize(

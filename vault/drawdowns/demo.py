@@ -1,9 +1,10 @@
 """Demo drawdowns: entitlements for the two demo manufacturers, a gallium disruption, and
 requests in every state (draft, submitted, awaiting a second approval, approved in part,
 fulfilled, replenished, rejected, cancelled), all made through the services; the approvals above
-the second-approval limits (1,000 kg or USD 350,000 by default) are given by two managers, the
-demo's `manager` and `manager2`. Figures are invented for the demo. Idempotent: the
-requests carry a DEMO- reference and are only made when none exists."""
+the second-approval limits (5,000 kg or USD 350,000 by default) take two managers: the demo's
+`manager` gave the first approval of DEMO-DR-9, `manager2` (made here) can give the second.
+Figures are invented for the demo. Idempotent: the requests carry a DEMO- reference and are only
+made when none exists."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -121,8 +122,7 @@ def _requests(by: User, today: date) -> None:
     services.drawdown_approve(request=fulfilled, by=by)
     services.drawdown_fulfil(request=fulfilled, by=by, comment="Shipped from DLA Hammond.")
     replenished = make(6, acme, "NDPR-OX", "1200", needed=14, replenish=150, why="Bridge until new contract starts.")
-    services.drawdown_approve(request=replenished, by=by, comment="Above 1,000 kg: a second manager to approve.")
-    services.drawdown_approve(request=replenished, by=second_manager(), comment="Second approval.")
+    services.drawdown_approve(request=replenished, by=by)
     obligation = services.drawdown_fulfil(request=replenished, by=by)
     services.obligation_replenish(
         obligation=obligation,
@@ -138,7 +138,8 @@ def _requests(by: User, today: date) -> None:
     services.drawdown_reject(request=rejected, by=by, comment="Defense-rated GA needs come first this month.")
     cancelled = make(8, aero, "DY-OX", "100", needed=40, replenish=110, why="Prototype run.")
     services.drawdown_cancel(request=cancelled, by=aero, comment="Prototype postponed.")
-    large = make(9, acme, "NDPR-OX", "4000", needed=45, replenish=170, why="New motor plant; first quarter's needs.")
+    large = make(9, acme, "NDPR-OX", "4500", needed=45, replenish=170, why="New motor plant; first quarter's needs.")
+    # 382,500 USD at the locked 85 USD/kg: above the value limit, a first approval only.
     services.drawdown_approve(request=large, by=by, comment="Looks right; a second manager to confirm.")
 
 
@@ -156,4 +157,7 @@ def seed(*, by: User | None = None) -> None:
 
 def summary() -> list[str]:
     """The second manager's login, who gives the second approvals."""
-    return [f"Second approvals of large drawdowns: log in as {SECOND_MANAGER} (manager, password {DEMO_PASSWORD})."]
+    return [
+        f"Second approvals of large drawdowns (DEMO-DR-9 awaits one): log in as {SECOND_MANAGER} "
+        f"(manager, password {DEMO_PASSWORD})."
+    ]

@@ -169,7 +169,7 @@ def second_approval_note(request: DrawdownRequest) -> str | None:
 def second_approval_limits() -> SecondApprovalLimits:
     """The limits in force: VAULT_DRAWDOWN_SECOND_APPROVAL_KG and _USD (the one place they are read)."""
     return SecondApprovalLimits(
-        kg=Decimal(str(getattr(settings, "VAULT_DRAWDOWN_SECOND_APPROVAL_KG", "1000"))),
+        kg=Decimal(str(getattr(settings, "VAULT_DRAWDOWN_SECOND_APPROVAL_KG", "5000"))),
         usd=Decimal(str(getattr(settings, "VAULT_DRAWDOWN_SECOND_APPROVAL_USD", "350000"))),
     )
 
