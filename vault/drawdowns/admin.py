@@ -132,7 +132,7 @@ DECISIONS: dict[str, Decision] = {
         "Approve in part…",
         Status.APPROVED,
         "Approve this quantity",
-        lambda data, obj: PartialApprovalForm(data, initial={"quantity": obj.quantity}),
+        lambda data, obj: PartialApprovalForm(data, initial={"quantity": obj.first_approved_quantity or obj.quantity}),
         _approve_in_part,
     ),
     "reject": Decision("Reject…", Status.REJECTED, "Reject", lambda data, obj: RejectForm(data), _reject, danger=True),
