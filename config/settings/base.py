@@ -506,3 +506,14 @@ VAULT_METRICS_TOKEN = os.environ.get("VAULT_METRICS_TOKEN", "")
 # planner; a disbursement above this amount (USD) is requested by one finance user and posted
 # when another confirms it (at or below it, one step).
 VAULT_DISBURSEMENT_SECOND_APPROVAL_USD = os.environ.get("VAULT_DISBURSEMENT_SECOND_APPROVAL_USD", "100000000.00")
+
+# Four eyes on drawdown approvals (issue 13): approving more than this many kg, or more than this
+# value in USD at the agreement's locked price (either one exceeded), takes a second manager.
+# USD 350,000 is the federal simplified acquisition threshold (FAR 2.101, since October 2025), the
+# size above which federal buying leaves the procedures one officer may follow alone. The kg limit
+# is the backstop for cheap or zero-priced material the value limit would miss: 5,000 kg is where
+# the two meet at 70 USD/kg, so the value binds first for the rare earth oxides and the kg for
+# bulk materials (graphite, lithium carbonate, antimony, cobalt). Parameters, no public source.
+# Read by vault.drawdowns.domain.second_approval_limits only.
+VAULT_DRAWDOWN_SECOND_APPROVAL_KG = os.environ.get("VAULT_DRAWDOWN_SECOND_APPROVAL_KG", "5000")
+VAULT_DRAWDOWN_SECOND_APPROVAL_USD = os.environ.get("VAULT_DRAWDOWN_SECOND_APPROVAL_USD", "350000")

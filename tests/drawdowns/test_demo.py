@@ -70,7 +70,7 @@ def test_seed_demo_command_includes_drawdowns(db):
     call_command("seed_demo", stdout=out, stderr=err)
     assert "Demo data" in err.getvalue() and "5/5" in err.getvalue()  # tqdm's bar
     assert "coverage demo data" in err.getvalue() and "Demo data ready" in out.getvalue()
-    assert DrawdownRequest.objects.filter(reference__startswith="DEMO-").count() == 8
+    assert DrawdownRequest.objects.filter(reference__startswith="DEMO-").count() == 9
     before = _snapshot()
     out = io.StringIO()
     call_command("seed_demo", "--no-progress", stdout=out)

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 
 from vault.core.errors import InvalidInput, InvalidTransition, NotFound
 from vault.drawdowns import services
@@ -16,6 +17,9 @@ def _to(state, request, manager, maker):
     """Drive `request` (submitted) to `state` through the services."""
     if state == S.DRAFT:
         raise AssertionError("start from a draft instead")
+    if state == S.AWAITING_SECOND_APPROVAL:
+        with override_settings(VAULT_DRAWDOWN_SECOND_APPROVAL_KG="1"):
+            services.drawdown_approve(request=request, by=manager)
     if state in (S.APPROVED, S.FULFILLED, S.REPLENISHED):
         services.drawdown_approve(request=request, by=manager)
     if state in (S.FULFILLED, S.REPLENISHED):
@@ -42,7 +46,8 @@ def _to(state, request, manager, maker):
 def test_the_transition_table_is_the_documented_one():
     assert {
         S.DRAFT: {S.SUBMITTED, S.CANCELLED},
-        S.SUBMITTED: {S.APPROVED, S.REJECTED, S.CANCELLED},
+        S.SUBMITTED: {S.AWAITING_SECOND_APPROVAL, S.APPROVED, S.REJECTED, S.CANCELLED},
+        S.AWAITING_SECOND_APPROVAL: {S.APPROVED, S.REJECTED, S.CANCELLED},
         S.APPROVED: {S.FULFILLED, S.CANCELLED},
         S.FULFILLED: {S.REPLENISHED},
         S.REPLENISHED: set(),
@@ -69,7 +74,15 @@ TARGET = {
 
 WRONG = [
     (state, action)
-    for state in (S.SUBMITTED, S.APPROVED, S.FULFILLED, S.REPLENISHED, S.REJECTED, S.CANCELLED)
+    for state in (
+        S.SUBMITTED,
+        S.AWAITING_SECOND_APPROVAL,
+        S.APPROVED,
+        S.FULFILLED,
+        S.REPLENISHED,
+        S.REJECTED,
+        S.CANCELLED,
+    )
     for action in ACTIONS
     if TARGET[action] not in ALLOWED[state]
 ]

@@ -29,7 +29,7 @@ from vault.core.admin import (
 )
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
-from vault.drawdowns.domain import can_move
+from vault.drawdowns.domain import can_move, second_approval_note
 from vault.drawdowns.forms import CommentForm, DateInput, PartialApprovalForm, RejectForm, ReplenishForm
 from vault.drawdowns.models import (
     REQUEST_SHOWN_DETAILS,
@@ -46,6 +46,7 @@ from vault.inventory.models import Material
 
 Status = DrawdownRequest.Status
 REVIEW_PERMISSION = "drawdowns.change_drawdownrequest"
+AWAITING_ACTION = [Status.SUBMITTED, Status.AWAITING_SECOND_APPROVAL, Status.APPROVED]
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -74,14 +75,22 @@ class ReservationInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("lot", "movement")
 
 
+def first_approval_said(done: DrawdownRequest) -> str | None:
+    """What a first approval did (None when the approval reserved the stock)."""
+    note = second_approval_note(done)
+    return f"{done.number}: first approval recorded for {done.first_approved_quantity} kg. {note}" if note else None
+
+
 def _approve_in_full(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
-    services.drawdown_approve(request=obj, by=by, comment=cleaned["comment"])
-    return f"{obj.number} approved in full ({obj.quantity} kg reserved)."
+    done = services.drawdown_approve(request=obj, by=by, comment=cleaned["comment"])
+    return first_approval_said(done) or f"{done.number} approved in full ({done.approved_quantity} kg reserved)."
 
 
 def _approve_in_part(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
-    services.drawdown_approve(request=obj, by=by, quantity=cleaned["quantity"], comment=cleaned["comment"])
-    return f"{obj.number} approved for {cleaned['quantity']} kg of {obj.quantity} kg requested."
+    done = services.drawdown_approve(request=obj, by=by, quantity=cleaned["quantity"], comment=cleaned["comment"])
+    return first_approval_said(done) or (
+        f"{done.number} approved for {done.approved_quantity} kg of {done.quantity} kg requested."
+    )
 
 
 def _reject(obj: DrawdownRequest, by: User, cleaned: dict[str, Any]) -> str:
@@ -123,7 +132,7 @@ DECISIONS: dict[str, Decision] = {
         "Approve in part…",
         Status.APPROVED,
         "Approve this quantity",
-        lambda data, obj: PartialApprovalForm(data, initial={"quantity": obj.quantity}),
+        lambda data, obj: PartialApprovalForm(data, initial={"quantity": obj.first_approved_quantity or obj.quantity}),
         _approve_in_part,
     ),
     "reject": Decision("Reject…", Status.REJECTED, "Reject", lambda data, obj: RejectForm(data), _reject, danger=True),
@@ -135,9 +144,14 @@ DECISIONS: dict[str, Decision] = {
 
 
 def decision_links(obj: DrawdownRequest) -> list[tuple[str, str]]:
-    """(url, label) of the decisions the request's status allows, in the table's order."""
+    """(url, label) of the decisions the request's status allows, in the table's order; an
+    approval of a request awaiting one is labelled the second approval."""
+    second = "Second approval: " if obj.status == Status.AWAITING_SECOND_APPROVAL else ""
     return [
-        (reverse("admin:drawdowns_drawdownrequest_decide", args=[obj.pk, verb]), decision.label)
+        (
+            reverse("admin:drawdowns_drawdownrequest_decide", args=[obj.pk, verb]),
+            f"{second}{decision.label.lower()}" if second and decision.to == Status.APPROVED else decision.label,
+        )
         for verb, decision in DECISIONS.items()
         if can_move(obj.status, decision.to)
     ]
@@ -148,13 +162,19 @@ class QueueFilter(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [("review", "To review (submitted)"), ("fulfil", "To fulfil (approved)"), ("open", "Awaiting action")]
+        return [
+            ("review", "To review (submitted or awaiting a second approval)"),
+            ("second", "Awaiting a second approval"),
+            ("fulfil", "To fulfil (approved)"),
+            ("open", "Awaiting action"),
+        ]
 
     def queryset(self, request, queryset):
         statuses = {
-            "review": [Status.SUBMITTED],
+            "review": [Status.SUBMITTED, Status.AWAITING_SECOND_APPROVAL],
+            "second": [Status.AWAITING_SECOND_APPROVAL],
             "fulfil": [Status.APPROVED],
-            "open": [Status.SUBMITTED, Status.APPROVED],
+            "open": AWAITING_ACTION,
         }.get(self.value() or "")
         return queryset.filter(status__in=statuses) if statuses else queryset
 
@@ -173,11 +193,12 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         "approved_quantity",
         "needed_by",
         "status",
+        "first_approval",
         "waiting",
         "decide",
     ]
     list_filter = [QueueFilter, "status", "priority", "material", "organization"]
-    list_select_related = ["organization", "material", "requested_by"]
+    list_select_related = ["organization", "material", "requested_by", "first_approved_by", "approved_by"]
     search_fields = ["=id", "organization__code", "material__code", "justification"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -190,7 +211,7 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     def get_queryset(self, request):
         awaiting = Case(
-            When(status__in=[Status.SUBMITTED, Status.APPROVED], then=Value(0)),
+            When(status__in=AWAITING_ACTION, then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         )
@@ -211,10 +232,19 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     @admin.display(description="waiting", ordering="submitted_at")
     def waiting(self, obj):
-        if obj.status not in (Status.SUBMITTED, Status.APPROVED) or obj.submitted_at is None:
+        if obj.status not in AWAITING_ACTION or obj.submitted_at is None:
             return "–"
         days = (timezone.now() - obj.submitted_at).days
         return f"{days} d"
+
+    @admin.display(description="first approval")
+    def first_approval(self, obj):
+        """Who gave the first approval of a request above the second-approval limits, when, for how much."""
+        if obj.first_approved_by_id is None:
+            return "–"
+        at = timezone.localtime(obj.first_approved_at).strftime("%Y-%m-%d %H:%M") if obj.first_approved_at else ""
+        second = f"; second: {obj.approved_by}" if obj.approved_by_id else ""
+        return f"{obj.first_approved_by} ({obj.first_approved_quantity} kg, {at}){second}"
 
     @admin.display(description="decide")
     def decide(self, obj):
@@ -240,12 +270,16 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
     def decide_view(self, request, pk: int, verb: str):
         if not self.has_review_permission(request):
             raise PermissionDenied
-        obj = get_object_or_404(DrawdownRequest.objects.select_related("organization", "material"), pk=pk)
+        obj = get_object_or_404(
+            DrawdownRequest.objects.select_related("organization", "material", "first_approved_by"), pk=pk
+        )
         done_url = reverse("admin:drawdowns_drawdownrequest_change", args=[obj.pk])
         summary = (
             f"{obj.number}: {obj.organization.code} asks for {obj.quantity} kg of {obj.material.code} "
             f"by {obj.needed_by} ({obj.get_priority_display()}); now {obj.get_status_display().lower()}."
         )
+        note = second_approval_note(obj)
+        summary = f"{summary} {note}" if note else summary
         decision = DECISIONS.get(verb)
         if decision is None:
             raise Http404("Unknown decision.")
@@ -264,24 +298,29 @@ class DrawdownRequestAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmi
         )
 
     def _bulk(self, request, queryset, call: Callable, done: str) -> None:
-        ok, failed = [], []
+        """`call` each selected request; one that answers a text (a first approval) is reported
+        with it rather than as `done`."""
+        ok, noted, failed = [], [], []
         for obj in queryset.order_by("id"):
             try:
-                call(obj)
+                result = call(obj)
             except DomainError as exc:
                 failed.append(f"{obj.number}: {exc.message}")
             else:
-                ok.append(obj.number)
+                (noted.append(result) if isinstance(result, str) else ok.append(obj.number))
         if ok:
             messages.success(request, f"{done}: {', '.join(ok)}.")
+        for line in noted:
+            messages.warning(request, line)
         for line in failed:
             messages.error(request, line)
 
     @admin.action(description="Approve in full", permissions=["review"])
     def approve_in_full(self, request, queryset):
-        self._bulk(
-            request, queryset, lambda obj: services.drawdown_approve(request=obj, by=request.user), "Approved in full"
-        )
+        def approve(obj: DrawdownRequest) -> str | None:
+            return first_approval_said(services.drawdown_approve(request=obj, by=request.user))
+
+        self._bulk(request, queryset, approve, "Approved in full")
 
     @admin.action(description="Fulfil (issue the material)", permissions=["review"])
     def fulfil(self, request, queryset):

@@ -22,6 +22,7 @@ class ReviewQueueSummary:
     disruption: int
     quantity_kg: Decimal
     oldest_submitted_at: datetime | None
+    awaiting_second_approval: int
     awaiting_fulfilment: int
 
     @property
@@ -33,9 +34,11 @@ class ReviewQueueSummary:
 def review_queue_summary() -> ReviewQueueSummary:
     """Requests submitted and awaiting a manager's decision (all organizations), how many of
     them are defense-rated or disruption priority, the kilograms they ask for and the oldest
-    submission; and how many approved requests wait to be fulfilled. One aggregate query."""
+    submission; how many first approvals wait for a second manager, and how many approved
+    requests wait to be fulfilled. One aggregate query."""
     submitted = Q(status=Status.SUBMITTED)
-    row = DrawdownRequest.objects.filter(status__in=[Status.SUBMITTED, Status.APPROVED]).aggregate(
+    waiting = [Status.SUBMITTED, Status.AWAITING_SECOND_APPROVAL, Status.APPROVED]
+    row = DrawdownRequest.objects.filter(status__in=waiting).aggregate(
         awaiting_review=Count("id", filter=submitted),
         defense_rated=Count("id", filter=submitted & Q(priority=Priority.DEFENSE_RATED)),
         disruption=Count("id", filter=submitted & Q(priority=Priority.DISRUPTION)),
@@ -45,6 +48,7 @@ def review_queue_summary() -> ReviewQueueSummary:
             output_field=DecimalField(max_digits=18, decimal_places=3),
         ),
         oldest_submitted_at=Min("submitted_at", filter=submitted),
+        awaiting_second_approval=Count("id", filter=Q(status=Status.AWAITING_SECOND_APPROVAL)),
         awaiting_fulfilment=Count("id", filter=Q(status=Status.APPROVED)),
     )
     return ReviewQueueSummary(**row)

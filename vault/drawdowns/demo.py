@@ -1,15 +1,20 @@
 """Demo drawdowns: entitlements for the two demo manufacturers, a gallium disruption, and
-requests in every state (draft, submitted, approved in part, fulfilled, replenished, rejected,
-cancelled), all made through the services. Figures are invented for the demo. Idempotent: the
-requests carry a DEMO- reference and are only made when none exists."""
+requests in every state (draft, submitted, awaiting a second approval, approved in part,
+fulfilled, replenished, rejected, cancelled), all made through the services; the approvals above
+the second-approval limits (5,000 kg or USD 350,000 by default) take two managers: the demo's
+`manager` gave the first approval of DEMO-DR-9, `manager2` (made here) can give the second.
+Figures are invented for the demo. Idempotent: the requests carry a DEMO- reference and are only
+made when none exists."""
 
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from vault.accounts.demo import demo_manager
+from vault.accounts.demo import DEMO_PASSWORD, demo_manager
 from vault.accounts.models import Organization, User
+from vault.accounts.roles import Role
+from vault.accounts.services import user_upsert
 from vault.drawdowns import services
 from vault.drawdowns.models import DisruptionEvent, DrawdownRequest, ParticipationAgreement
 from vault.inventory.models import Material, Site
@@ -26,6 +31,21 @@ AGREEMENTS = [
     ("AEROFORGE", "DY-OX", "600", "460.00", 120, "3.0", "45000.00"),
 ]
 MARKER = "DEMO-"
+SECOND_MANAGER = "manager2"
+
+
+def second_manager() -> User:
+    """The demo's second stockpile manager, who gives the second approvals (made once)."""
+    found = User.objects.filter(username=SECOND_MANAGER).first()
+    if found is not None:
+        return found
+    return user_upsert(
+        username=SECOND_MANAGER,
+        role=Role.MANAGER,
+        org_code="VAULT",
+        password=DEMO_PASSWORD,
+        email=f"{SECOND_MANAGER}@vault.example",
+    )
 
 
 def _agreements(by: User) -> None:
@@ -118,6 +138,9 @@ def _requests(by: User, today: date) -> None:
     services.drawdown_reject(request=rejected, by=by, comment="Defense-rated GA needs come first this month.")
     cancelled = make(8, aero, "DY-OX", "100", needed=40, replenish=110, why="Prototype run.")
     services.drawdown_cancel(request=cancelled, by=aero, comment="Prototype postponed.")
+    large = make(9, acme, "NDPR-OX", "4500", needed=45, replenish=170, why="New motor plant; first quarter's needs.")
+    # 382,500 USD at the locked 85 USD/kg: above the value limit, a first approval only.
+    services.drawdown_approve(request=large, by=by, comment="Looks right; a second manager to confirm.")
 
 
 def seed(*, by: User | None = None) -> None:
@@ -125,7 +148,16 @@ def seed(*, by: User | None = None) -> None:
     today = timezone.localdate()
     _agreements(by)
     _disruption(by, today)
+    second_manager()
     _requests(by, today)
     fee = ParticipationAgreement.objects.filter(reference=f"{MARKER}ACME-MOTORS-NDPR-OX", fee_received_at__isnull=True)
     for agreement in fee:
         services.agreement_fee_receive(agreement=agreement, by=by)
+
+
+def summary() -> list[str]:
+    """The second manager's login, who gives the second approvals."""
+    return [
+        f"Second approvals of large drawdowns (DEMO-DR-9 awaits one): log in as {SECOND_MANAGER} "
+        f"(manager, password {DEMO_PASSWORD})."
+    ]

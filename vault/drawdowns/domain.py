@@ -23,7 +23,8 @@ CENT = Decimal("0.01")
 
 ALLOWED: dict[str, set[str]] = {
     Status.DRAFT: {Status.SUBMITTED, Status.CANCELLED},
-    Status.SUBMITTED: {Status.APPROVED, Status.REJECTED, Status.CANCELLED},
+    Status.SUBMITTED: {Status.AWAITING_SECOND_APPROVAL, Status.APPROVED, Status.REJECTED, Status.CANCELLED},
+    Status.AWAITING_SECOND_APPROVAL: {Status.APPROVED, Status.REJECTED, Status.CANCELLED},
     Status.APPROVED: {Status.FULFILLED, Status.CANCELLED},
     Status.FULFILLED: {Status.REPLENISHED},
     Status.REPLENISHED: set(),
@@ -33,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
 
 _VERB: dict[str, str] = {
     Status.SUBMITTED: "submitted",
+    Status.AWAITING_SECOND_APPROVAL: "given a first approval",
     Status.APPROVED: "approved",
     Status.REJECTED: "rejected",
     Status.FULFILLED: "fulfilled",
@@ -135,6 +137,42 @@ def request_window_check(
 
 
 # --- approval and fulfilment -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecondApprovalLimits:
+    """Above either limit an approval takes a second manager: `kg` approved, or `usd` (the
+    approved quantity at the agreement's locked price)."""
+
+    kg: Decimal
+    usd: Decimal
+
+    def exceeded_by(self, *, quantity: Decimal, locked_price: Decimal) -> bool:
+        return quantity > self.kg or money(quantity * locked_price) > self.usd
+
+    def describe(self) -> str:
+        return f"more than {self.kg} kg or {self.usd} USD at the locked price"
+
+
+def second_approval_note(request: DrawdownRequest) -> str | None:
+    """What a request awaiting a second approval waits for, in words (None otherwise): one text
+    for the API, the admin and the portal."""
+    if request.status != Status.AWAITING_SECOND_APPROVAL:
+        return None
+    return (
+        f"A second approval is needed: {request.first_approved_quantity} kg was approved by "
+        f"{request.first_approved_by.get_username() if request.first_approved_by else 'a manager'}, above the "
+        "second-approval limits; another manager must approve it before any stock is reserved."
+    )
+
+
+def second_approval_limits() -> SecondApprovalLimits:
+    """The limits in force: VAULT_DRAWDOWN_SECOND_APPROVAL_KG and _USD (the one place they are read)."""
+    return SecondApprovalLimits(
+        kg=Decimal(str(getattr(settings, "VAULT_DRAWDOWN_SECOND_APPROVAL_KG", "5000"))),
+        usd=Decimal(str(getattr(settings, "VAULT_DRAWDOWN_SECOND_APPROVAL_USD", "350000"))),
+    )
+
 
 K = TypeVar("K", bound=Hashable)
 

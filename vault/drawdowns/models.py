@@ -65,10 +65,17 @@ class DisruptionEvent(models.Model):
         return f"Disruption {self.starts_on}..{self.ends_on}"
 
 
+# A status's longest value is "awaiting_second_approval".
+STATUS_LENGTH = 32
+# Where a request has been approved, and keeps its approval.
+APPROVED_STATUSES = ["approved", "fulfilled", "replenished"]
+
+
 class DrawdownRequest(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
+        AWAITING_SECOND_APPROVAL = "awaiting_second_approval", "Awaiting second approval"
         APPROVED = "approved", "Approved"
         FULFILLED = "fulfilled", "Fulfilled"
         REPLENISHED = "replenished", "Replenished"
@@ -91,9 +98,25 @@ class DrawdownRequest(models.Model):
     replenish_by = models.DateField(
         null=True, blank=True, help_text="Replenishment commitment date (required outside a declared disruption)."
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=STATUS_LENGTH, choices=Status.choices, default=Status.DRAFT)
     reference = models.CharField(max_length=64, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Four eyes (docs/drawdowns.md, "Second approval"): an approval above the limits is a first
+    # approval (who, when, how much) that a second manager completes; `approved_by` is the
+    # manager whose approval reserved the stock.
+    second_approval_required = models.BooleanField(
+        default=False, help_text="Set by a first approval above the limits: a second manager must approve."
+    )
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    first_approved_quantity = models.DecimalField(
+        null=True, blank=True, help_text="Approved by the first manager, kg.", **QUANTITY
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -114,8 +137,39 @@ class DrawdownRequest(models.Model):
                 name="drawdowns_request_approved_within_requested",
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=["approved", "fulfilled", "replenished"]) | Q(approved_quantity__isnull=False),
+                condition=~Q(status__in=APPROVED_STATUSES) | Q(approved_quantity__isnull=False),
                 name="drawdowns_request_approved_has_quantity",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=APPROVED_STATUSES) | Q(approved_by__isnull=False),
+                name="drawdowns_request_approved_has_approver",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="awaiting_second_approval")
+                | Q(
+                    second_approval_required=True,
+                    first_approved_by__isnull=False,
+                    first_approved_at__isnull=False,
+                    first_approved_quantity__gt=0,
+                    first_approved_quantity__lte=models.F("quantity"),
+                    approved_by__isnull=True,
+                    approved_quantity__isnull=True,
+                ),
+                name="drawdowns_request_awaiting_has_first_approval",
+            ),
+            models.CheckConstraint(
+                condition=~Q(second_approval_required=True, status__in=APPROVED_STATUSES)
+                | (
+                    Q(first_approved_by__isnull=False, approved_by__isnull=False)
+                    & ~Q(first_approved_by=models.F("approved_by"))
+                    & Q(approved_quantity__lte=models.F("first_approved_quantity"))
+                ),
+                name="drawdowns_request_second_approval_by_another",
+            ),
+            models.CheckConstraint(
+                condition=(Q(approved_by__isnull=True) | ~Q(approved_by=models.F("requested_by")))
+                & (Q(first_approved_by__isnull=True) | ~Q(first_approved_by=models.F("requested_by"))),
+                name="drawdowns_request_approver_not_requester",
             ),
         ]
 
@@ -141,6 +195,11 @@ REQUEST_SHOWN_DETAILS = (
     "requested_by",
     "created_at",
     "submitted_at",
+    "second_approval_required",
+    "first_approved_by",
+    "first_approved_at",
+    "first_approved_quantity",
+    "approved_by",
     "decided_at",
     "fulfilled_at",
 )
@@ -150,8 +209,8 @@ class DrawdownTransition(models.Model):
     """One row per change of a request's state (append-only): who, when, from, to, comment."""
 
     request = models.ForeignKey(DrawdownRequest, on_delete=models.PROTECT, related_name="transitions")
-    from_status = models.CharField(max_length=12, blank=True, choices=DrawdownRequest.Status.choices)
-    to_status = models.CharField(max_length=12, choices=DrawdownRequest.Status.choices)
+    from_status = models.CharField(max_length=STATUS_LENGTH, blank=True, choices=DrawdownRequest.Status.choices)
+    to_status = models.CharField(max_length=STATUS_LENGTH, choices=DrawdownRequest.Status.choices)
     quantity = models.DecimalField(null=True, blank=True, help_text="Approved quantity, on approval.", **QUANTITY)
     comment = models.TextField(blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -20,7 +20,7 @@ from vault.accounts.permissions import is_manufacturer
 from vault.accounts.views import PasswordResetConfirmView, ThrottledPasswordResetView
 from vault.core.errors import DomainError
 from vault.drawdowns import selectors, services
-from vault.drawdowns.domain import can_move
+from vault.drawdowns.domain import can_move, second_approval_note
 from vault.drawdowns.forms import CommentForm, DrawdownRequestForm, PortalAuthenticationForm
 from vault.drawdowns.models import DrawdownRequest, ReplenishmentObligation
 
@@ -152,6 +152,7 @@ def request_detail(request, pk: int):
         "obligation": ReplenishmentObligation.objects.filter(request=found).first(),
         "can_cancel": can_move(found.status, DrawdownRequest.Status.CANCELLED),
         "can_submit": found.status == DrawdownRequest.Status.DRAFT,
+        "second_approval_note": second_approval_note(found),
         "form": CommentForm(),
     }
     return render(request, "portal/request_detail.html", context)

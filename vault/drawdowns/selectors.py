@@ -47,11 +47,16 @@ ZERO = Decimal("0")
 _QTY: DecimalField = DecimalField(max_digits=18, decimal_places=3)
 
 # What counts against an entitlement (see docs/drawdowns.md): requests waiting for a decision
-# (submitted, at their requested quantity), approved and not yet fulfilled (at the approved
-# quantity), and what was drawn and not yet replenished. Drafts, rejected and cancelled
+# (submitted, at their requested quantity; awaiting a second approval, at the first approval's
+# quantity, the most a second manager can approve), approved and not yet fulfilled (at the
+# approved quantity), and what was drawn and not yet replenished. Drafts, rejected and cancelled
 # requests count for nothing. A replenishment pays the premium first, so the drawn quantity
 # outstanding is the smaller of the drawn quantity and what is still due.
-PENDING_STATUSES = (DrawdownRequest.Status.SUBMITTED, DrawdownRequest.Status.APPROVED)
+PENDING_STATUSES = (
+    DrawdownRequest.Status.SUBMITTED,
+    DrawdownRequest.Status.AWAITING_SECOND_APPROVAL,
+    DrawdownRequest.Status.APPROVED,
+)
 
 
 def _pending_subquery() -> Subquery:
@@ -65,6 +70,7 @@ def _pending_subquery() -> Subquery:
             total=Sum(
                 Case(
                     When(status=DrawdownRequest.Status.APPROVED, then=F("approved_quantity")),
+                    When(status=DrawdownRequest.Status.AWAITING_SECOND_APPROVAL, then=F("first_approved_quantity")),
                     default=F("quantity"),
                     output_field=_QTY,
                 )
@@ -117,12 +123,17 @@ def entitlement_remaining(*, agreement: ParticipationAgreement, exclude_request_
     if exclude_request_id is not None:
         own = (
             DrawdownRequest.objects.filter(pk=exclude_request_id, status__in=PENDING_STATUSES)
-            .values_list("status", "quantity", "approved_quantity")
+            .values_list("status", "quantity", "approved_quantity", "first_approved_quantity")
             .first()
         )
         if own:
-            status, quantity, approved = own
-            remaining += approved if status == DrawdownRequest.Status.APPROVED else quantity
+            status, quantity, approved, first_approved = own
+            counted: dict[str, Decimal | None] = {
+                DrawdownRequest.Status.APPROVED: approved,
+                DrawdownRequest.Status.AWAITING_SECOND_APPROVAL: first_approved,
+            }
+            counted_as = counted.get(status)
+            remaining += quantity if counted_as is None else counted_as
     # SQLite returns computed decimals unscaled; kg always have three places.
     return Decimal(remaining).quantize(QUANTUM)
 
@@ -163,7 +174,9 @@ def entitlement_list(*, user) -> QuerySet[ParticipationAgreement]:
 
 
 def drawdown_list(*, user) -> QuerySet[DrawdownRequest]:
-    queryset = DrawdownRequest.objects.select_related("organization", "material", "requested_by").order_by("-id")
+    queryset = DrawdownRequest.objects.select_related(
+        "organization", "material", "requested_by", "first_approved_by", "approved_by"
+    ).order_by("-id")
     return _narrow(queryset, user)
 
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, PERCENT, PRICE, QUANTITY
 from vault.core.serializers import BoundedDateField, ModelSerializer, related_code
+from vault.drawdowns.domain import second_approval_note
 from vault.drawdowns.models import (
     REQUEST_SHOWN_DETAILS,
     REQUEST_SHOWN_PARTIES,
@@ -30,12 +31,18 @@ class DrawdownRequestSerializer(ModelSerializer):
     organization = related_code()
     material = related_code()
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    first_approved_by = serializers.CharField(source="first_approved_by.username", read_only=True, default=None)
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None)
     number = serializers.CharField(read_only=True)
+    next_step = serializers.SerializerMethodField(help_text="What the request waits for, when it waits for a person.")
 
     class Meta:
         model = DrawdownRequest
-        fields = ["id", *REQUEST_SHOWN_PARTIES, *REQUEST_SHOWN_DETAILS]
+        fields = ["id", *REQUEST_SHOWN_PARTIES, *REQUEST_SHOWN_DETAILS, "next_step"]
         read_only_fields = fields
+
+    def get_next_step(self, obj: DrawdownRequest) -> str | None:
+        return second_approval_note(obj)
 
 
 class DrawdownTransitionSerializer(ModelSerializer):

@@ -7,6 +7,8 @@ and fulfil. Guarantees:
 - a request never asks for more than the remaining entitlement: the agreement row is locked
   while it is checked, so two concurrent submissions cannot both use the same entitlement;
 - approval reserves stock on specific lots (`reservations`): a short approval writes nothing;
+  above the second-approval limits it takes two managers, neither the requester, and the first
+  reserves nothing (`drawdown_approve`);
 - fulfilment issues exactly the reserved quantities, posts the receivable at the locked price
   and opens the replenishment obligation (`replenishment`);
 - every state change enqueues its e-mail notifications through the transactional outbox.
@@ -22,8 +24,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from vault.accounts.controls import role_require, second_user_require
 from vault.accounts.models import Organization, User
 from vault.accounts.permissions import is_manufacturer
+from vault.accounts.roles import Role
 from vault.core.errors import InsufficientStock, InvalidInput
 from vault.core.numbers import parse_quantity
 from vault.core.outbox import outbox_enqueue
@@ -34,6 +38,7 @@ from vault.drawdowns.domain import (
     fulfilment_figures,
     request_dates_check,
     request_window_check,
+    second_approval_limits,
     transition_require,
 )
 from vault.drawdowns.models import DrawdownRequest, DrawdownTransition, ParticipationAgreement, ReplenishmentObligation
@@ -168,25 +173,11 @@ def drawdown_submit(*, request: DrawdownRequest, by: User, comment: str = "") ->
     return request
 
 
-@transaction.atomic
-def drawdown_approve(
-    *, request: DrawdownRequest, by: User, quantity: Decimal | None = None, comment: str = ""
-) -> DrawdownRequest:
-    """submitted -> approved for `quantity` (default: all requested; less is a partial approval,
-    more is InvalidInput `exceeds_requested`), reserving it on available lots, oldest received
-    first (`reservations.reservations_hold`). The lots are locked in id order and their free
-    stock read under the locks, so concurrent approvals never reserve more than is on hand;
-    when the stock is short, InsufficientStock (409) and nothing is reserved."""
-    request = _locked_for(request, by=by, to=Status.APPROVED)
-    quantity = request.quantity if quantity is None else parse_quantity(quantity)
-    if quantity > request.quantity:
-        raise InvalidInput(
-            f"Approve at most the {request.quantity} kg requested (partial approval is fine).",
-            field="quantity",
-            code="exceeds_requested",
-        )
+def _approve_and_reserve(request: DrawdownRequest, *, by: User, quantity: Decimal, comment: str) -> None:
+    """-> approved for `quantity`, reserved on the lots (`reservations.reservations_hold`)."""
     reservations_hold(request=request, quantity=quantity)
     request.approved_quantity = quantity
+    request.approved_by = by
     request.decided_at = timezone.now()
     transition_record(
         request,
@@ -194,15 +185,78 @@ def drawdown_approve(
         by=by,
         comment=comment,
         quantity=quantity,
-        fields=("approved_quantity", "decided_at"),
+        fields=("approved_quantity", "approved_by", "decided_at"),
+    )
+
+
+@transaction.atomic
+def drawdown_approve(
+    *, request: DrawdownRequest, by: User, quantity: Decimal | None = None, comment: str = ""
+) -> DrawdownRequest:
+    """Approve a request, by a manager (409 `role_required`) who did not request it (409
+    `second_user_required`; a check constraint holds it too).
+
+    submitted -> approved for `quantity` (default: all requested; less is a partial approval,
+    more is InvalidInput `exceeds_requested`), reserving it on available lots, oldest received
+    first (`reservations.reservations_hold`). The lots are locked in id order and their free
+    stock read under the locks, so concurrent approvals never reserve more than is on hand;
+    when the stock is short, InsufficientStock (409) and nothing is reserved.
+
+    Four eyes: when `quantity` is above the limits (`domain.second_approval_limits`: kg, or USD
+    at the agreement's locked price), the approval is a first approval instead: submitted ->
+    awaiting_second_approval, recording who, when and the quantity, reserving nothing. A second
+    manager's approval then completes it as above, for at most the first approval's quantity
+    (InvalidInput `exceeds_first_approval`); the first approver approving again is refused (409
+    `second_user_required`). Either may reject it meanwhile. Both approvals lock the request
+    first, so two second approvals racing pass once (the other is an InvalidTransition)."""
+    role_require(by, Role.MANAGER, field="request")
+    request = _locked_for(request, by=by, to=Status.APPROVED)
+    second_user_require(request.requested_by_id, by, what=f"Drawdown {request.number}", field="request")
+    if request.status == Status.AWAITING_SECOND_APPROVAL:
+        first = request.first_approved_quantity
+        assert first is not None  # awaiting a second approval has a first one (a check constraint)
+        second_user_require(
+            request.first_approved_by_id, by, what=f"The second approval of {request.number}", field="request"
+        )
+        quantity = first if quantity is None else parse_quantity(quantity)
+        if quantity > first:
+            raise InvalidInput(
+                f"Approve at most the {first} kg of the first approval (less is fine).",
+                field="quantity",
+                code="exceeds_first_approval",
+            )
+        _approve_and_reserve(request, by=by, quantity=quantity, comment=comment)
+        return request
+    quantity = request.quantity if quantity is None else parse_quantity(quantity)
+    if quantity > request.quantity:
+        raise InvalidInput(
+            f"Approve at most the {request.quantity} kg requested (partial approval is fine).",
+            field="quantity",
+            code="exceeds_requested",
+        )
+    agreement = ParticipationAgreement.objects.get(pk=request.agreement_id)
+    if not second_approval_limits().exceeded_by(quantity=quantity, locked_price=agreement.locked_price):
+        _approve_and_reserve(request, by=by, quantity=quantity, comment=comment)
+        return request
+    request.second_approval_required = True
+    request.first_approved_by = by
+    request.first_approved_at = timezone.now()
+    request.first_approved_quantity = quantity
+    transition_record(
+        request,
+        to=Status.AWAITING_SECOND_APPROVAL,
+        by=by,
+        comment=comment,
+        quantity=quantity,
+        fields=("second_approval_required", "first_approved_by", "first_approved_at", "first_approved_quantity"),
     )
     return request
 
 
 @transaction.atomic
 def drawdown_reject(*, request: DrawdownRequest, by: User, comment: str) -> DrawdownRequest:
-    """submitted -> rejected; a reason (`comment`) is required (InvalidInput, `reason_required`)
-    and sent to the organization."""
+    """submitted (or awaiting a second approval: by either manager) -> rejected; a reason
+    (`comment`) is required (InvalidInput, `reason_required`) and sent to the organization."""
     request = _locked_for(request, by=by, to=Status.REJECTED)
     if not (comment or "").strip():
         raise InvalidInput("Say why the request is rejected.", field="comment", code="reason_required")
@@ -213,8 +267,9 @@ def drawdown_reject(*, request: DrawdownRequest, by: User, comment: str) -> Draw
 
 @transaction.atomic
 def drawdown_cancel(*, request: DrawdownRequest, by: User, comment: str = "") -> DrawdownRequest:
-    """draft, submitted or approved -> cancelled. An approved request gives its reserved stock
-    back to the lots it was reserved on (`reservations.reservations_release`)."""
+    """draft, submitted, awaiting a second approval or approved -> cancelled. An approved
+    request gives its reserved stock back to the lots it was reserved on
+    (`reservations.reservations_release`); one awaiting a second approval holds none."""
     request = _locked_for(request, by=by, to=Status.CANCELLED)
     reservations_release(request=request)
     transition_record(request, to=Status.CANCELLED, by=by, comment=comment)

@@ -25,4 +25,5 @@ def review_queue_panel(context):
         "oldest_days": (timezone.now() - oldest).days if oldest else None,
         "review_url": f"{changelist}?queue=review",
         "fulfil_url": f"{changelist}?queue=fulfil",
+        "second_url": f"{changelist}?queue=second",
     }
