@@ -415,7 +415,7 @@ def _populate(n: int, finance, org, material):
             services.interest_accrue(facility=facility, through=date(2026, 3, 3))
             services.interest_pay(facility=facility, amount=Decimal("0.01"), date=date(2026, 3, 4), by=finance)
         services.fee_receive(
-            organization=org, amount=Decimal("1.00"), date=ON, memo="", by=finance, source_type="fee", source_id=i
+            organization=org, amount=Decimal("1.00"), date=ON, memo="", by=finance, source_type=f"fee-{n}", source_id=i
         )
         PricePoint.objects.create(material=material, date=date(2026, 1, 1 + i), usd_per_kg=1, source=f"S{n}")
 

@@ -138,3 +138,16 @@ def test_fee_receive_accepts_an_organization_code_and_refuses_bad_input(finance,
             )
         assert exc.value.field == "amount"
     assert row_counts() == before
+
+
+def test_a_fee_is_recorded_once_per_source(finance, org_a):
+    services.fee_receive(
+        organization=org_a, amount=Decimal("10.00"), date=ON, memo="fee", by=finance, source_type="api", source_id=7
+    )
+    before = row_counts()
+    with pytest.raises(Conflict) as twice:
+        services.fee_receive(
+            organization=org_a, amount=Decimal("10.00"), date=ON, memo="fee", by=finance, source_type="api", source_id=7
+        )
+    assert (twice.value.code, twice.value.field, twice.value.status_code) == ("fee_already_received", "source_id", 409)
+    assert row_counts() == before

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 
 from tests.drawdowns.conftest import make_request  # noqa: F401 - a fixture
 from tests.financing.factories import disbursed_tranche, make_facility
@@ -204,6 +205,9 @@ def test_a_fee_recorded_twice_for_one_source_is_named(org_a, finance):
         )
     assert _failing(run_checks()) == set()
     _bypass_triggers("financing_feereceipt")
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database refuses it (a unique index)
+        _sql("UPDATE financing_feereceipt SET source_id = 41 WHERE source_id = 42")
+    _sql("DROP INDEX fee_one_per_source")  # as an owner could: rolled back with the test
     _sql("UPDATE financing_feereceipt SET source_id = 41 WHERE source_id = 42")
     assert run_checks()["one_fee_receipt_per_source"] == ["fee source fee:41 has 2 fee receipts"]
 

@@ -337,7 +337,12 @@ class FeeReceipt(models.Model):
     class Meta:
         ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["source_type", "source_id"])]
-        constraints = [models.CheckConstraint(name="fee_amount_positive", condition=Q(amount__gt=0))]
+        constraints = [
+            models.CheckConstraint(name="fee_amount_positive", condition=Q(amount__gt=0)),
+            models.UniqueConstraint(
+                fields=["source_type", "source_id"], condition=Q(source_id__isnull=False), name="fee_one_per_source"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Fee {self.amount} from {self.organization_id} on {self.date}"

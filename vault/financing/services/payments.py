@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Max, Sum
 
 from vault.accounts.models import Organization, User
-from vault.core.errors import InvalidInput, NotFound
+from vault.core.errors import Conflict, InvalidInput, NotFound
 from vault.financing.models import Facility, FeeReceipt, InterestPayment, Repayment, Tranche
 from vault.financing.parsing import parse_money
 from vault.financing.selectors import CENT, interest_payable
@@ -132,7 +132,8 @@ def fee_receive(
     (`source_type`, `source_id`), and a FeeReceipt row for the fee register. Returns the entry
     (its `fee_receipt` is the row). Raises InvalidInput on a bad amount or a missing
     `source_type`, NotFound on an unknown organization (a code may be given instead of the
-    instance)."""
+    instance), Conflict `fee_already_received` when the source's fee is recorded already (a unique
+    constraint holds it under concurrent calls too)."""
     amount = parse_money(amount)
     if isinstance(organization, str):
         found = Organization.objects.filter(code=organization).first()
@@ -141,6 +142,12 @@ def fee_receive(
         organization = found
     if not source_type:
         raise InvalidInput("Name what the fee is for (source_type).", field="source_type", code="source_type_required")
+    if source_id is not None and FeeReceipt.objects.filter(source_type=source_type[:32], source_id=source_id).exists():
+        raise Conflict(
+            f"The fee for {source_type}:{source_id} is already recorded.",
+            field="source_id",
+            code="fee_already_received",
+        )
     entry = entry_post(
         date=date,
         memo=memo or f"Fee received from {organization.code}",
