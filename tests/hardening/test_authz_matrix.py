@@ -292,6 +292,7 @@ OTHER_ROWS = [
     page("portal/requests/<int:pk>/submit/", "/portal/requests/{draft_a}/submit/", (405,) * 6, PORTAL_OWN_A_POST),
     # the admin site
     page("admin/", "/admin/", STAFF_PAGE),
+    page("admin/controls/", "/admin/controls/", STAFF_PAGE),
     # two_factor's login wizard: showing its first step writes nothing; posting it (a wrong password
     # here) keeps the wizard's state in the session. Staff with a session go on to the dashboard.
     Row(

@@ -8,7 +8,8 @@ from django.contrib.admin import AdminSite
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django_otp.plugins.otp_static.apps import DefaultConfig as OTPStaticConfig
@@ -35,6 +36,16 @@ class StaticConfig(OTPStaticConfig):
 
 
 class VaultAdminSite(AdminSite):
+    def get_urls(self):
+        return [path("controls/", self.admin_view(self.controls_view), name="controls"), *super().get_urls()]
+
+    def controls_view(self, request):
+        """The controls in force (vault.core.controls), for every staff user."""
+        from vault.core.controls import controls_in_force
+
+        context = {**self.each_context(request), "title": "Controls in force", "controls": controls_in_force()}
+        return TemplateResponse(request, "admin/controls.html", context)
+
     def has_permission(self, request) -> bool:
         """Django's rule (an active staff user), and the second factor passed when it is
         required. A session that has only passed the password (on its way to enrolment) may
