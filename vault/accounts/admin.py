@@ -2,7 +2,9 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UsernameField
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat import admin as celery_beat_admin
 from django_celery_beat.models import PeriodicTask
@@ -10,26 +12,89 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
+from vault.accounts import services
 from vault.accounts.models import ApiToken, Organization, SecondFactorEvent, User
 from vault.accounts.services import second_factor_reset
-from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin, RevocableAdminMixin
+from vault.core.admin import HistoryAdmin, ReadOnlyAdminMixin, RevocableAdminMixin, ServiceFormMixin
 from vault.core.throttles import client_ip
 
 
 @admin.register(Organization)
-class OrganizationAdmin(HistoryAdmin):
+class OrganizationAdmin(ServiceFormMixin, HistoryAdmin):
+    """Organizations, added, changed and deleted by superusers through the services."""
+
     list_display = ["code", "name", "kind", "created_at"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
 
+    def add_service(self, request, data):
+        return services.organization_create(code=data["code"], name=data["name"], kind=data["kind"], by=request.user)
+
+    def change_service(self, request, obj, changes) -> None:
+        services.organization_update(organization=obj, changes=changes, by=request.user)
+
+    def delete_service(self, request, obj) -> None:
+        services.organization_delete(organization=obj, by=request.user)
+
+
+class ServicePasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" page, writing through the services (a new password revokes
+    the user's API tokens and ends their sessions; see user_password_set)."""
+
+    def save(self, commit: bool = True) -> User:
+        if self.cleaned_data.get("set_usable_password", True):
+            return services.user_password_set(user=self.user, password=self.cleaned_data["password1"])
+        return services.user_password_disable(user=self.user)
+
+
+class UserAddForm(AdminUserCreationForm):
+    """Django's "add user" form for Vault's user model (its username rules and validators)."""
+
+    class Meta:
+        model = User
+        fields = ("username",)
+        field_classes = {"username": UsernameField}
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, HistoryAdmin):
+class UserAdmin(ServiceFormMixin, BaseUserAdmin, HistoryAdmin):
+    """Users, for superusers: "Add" creates one through `user_create` (the change page then gives
+    the role), the change page writes through `user_update` (groups and permissions too), the
+    password page through `user_password_set`."""
+
     list_display = ["username", "email", "role", "organization", "is_active", "last_login"]
     list_filter = ["role", "is_active", "organization"]
     list_select_related = ["organization"]
     search_fields = ["username", "email", "organization__code"]
     fieldsets = [*(BaseUserAdmin.fieldsets or ()), ("Vault", {"fields": ["role", "organization"]})]
+    readonly_fields = ["last_login", "date_joined"]
+    change_password_form = ServicePasswordChangeForm
+    add_form = UserAddForm
+    add_title = "Add user"
+
+    def add_service(self, request, data):
+        password = data.get("password1") if data.get("set_usable_password", True) else None
+        return services.user_create(username=data["username"], password=password, by=request.user)
+
+    def add_done_url(self, result) -> str:
+        return reverse("admin:accounts_user_change", args=[result.pk])
+
+    def change_service(self, request, obj, changes) -> None:
+        services.user_update(user=obj, changes=changes, by=request.user)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Groups and permissions through the service too (never the form's save_m2m)."""
+        if change:
+            services.user_update(
+                user=form.instance,
+                changes={},
+                by=request.user,
+                groups=list(form.cleaned_data.get("groups", [])),
+                permissions=list(form.cleaned_data.get("user_permissions", [])),
+            )
+
+    def delete_service(self, request, obj) -> None:
+        services.user_delete(user=obj, by=request.user)
 
 
 @admin.register(ApiToken)

@@ -27,7 +27,8 @@ from vault.accounts.errors import (
 )
 from vault.accounts.models import Organization, SecondFactorEvent, User
 from vault.accounts.roles import ROLE_CHANGE_APPS, STAFF_ROLES, Role
-from vault.core.errors import InvalidInput, NotFound
+from vault.core.errors import Conflict, InvalidInput, NotFound
+from vault.core.history import history_as
 
 log = logging.getLogger(__name__)
 
@@ -301,3 +302,121 @@ def second_factor_code_refused(*, user: User, ip: str | None = None) -> SecondFa
     """Record a wrong code (authenticator or backup) given at the admin login after the right
     password: someone who has the password is guessing, or a user mistyped. One event row."""
     return _second_factor_event(user=user, by=user, kind=SecondFactorEvent.Kind.CODE_REFUSED, ip=ip)
+
+
+# --- the admin's writes of organizations and users (superusers) --------------------------------------
+
+ORGANIZATION_FIELDS = frozenset({"code", "name", "kind"})
+USER_FIELDS = frozenset(
+    {"username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser", "role", "organization"}
+)
+
+
+def _fields_check(changes: dict, allowed: frozenset[str]) -> None:
+    for name in changes:
+        if name not in allowed:
+            raise InvalidInput(f"{name} cannot be changed here.", field=name, code="field_not_editable")
+
+
+@transaction.atomic
+def organization_create(*, code: str, name: str, kind: str, by: User) -> Organization:
+    """A new participant or operator organization (a code taken: 409 `organization_code_taken`)."""
+    if Organization.objects.filter(code=code).exists():
+        raise Conflict(f"An organization {code} exists already.", field="code", code="organization_code_taken")
+    organization = Organization(code=code, name=name, kind=kind)
+    history_as(organization, by=by)
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, changes: dict, by: User) -> Organization:
+    """Write `changes` (code, name, kind) to the organization, its row locked."""
+    _fields_check(changes, ORGANIZATION_FIELDS)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if "code" in changes and Organization.objects.filter(code=changes["code"]).exclude(pk=organization.pk).exists():
+        raise Conflict(
+            f"An organization {changes['code']} exists already.", field="code", code="organization_code_taken"
+        )
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    history_as(organization, by=by)
+    organization.save(update_fields=list(changes))
+    return organization
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization, by: User) -> None:
+    """Delete an organization nobody belongs to (409 `organization_in_use` otherwise)."""
+    if organization.users.exists():
+        raise Conflict(f"{organization.code} still has users.", field="organization", code="organization_in_use")
+    history_as(organization, by=by)
+    organization.delete()
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str | None, by: User) -> User:
+    """A new user with no role yet (the change page gives one): a password that passes the
+    validators (PasswordTooWeak, nothing written), or none (it cannot log in with one)."""
+    if User.objects.filter(username=username).exists():
+        raise Conflict(f"A user {username} exists already.", field="username", code="username_taken")
+    user = User(username=username)
+    if password:
+        _password_set(user=user, password=password)
+    else:
+        user.set_unusable_password()
+    history_as(user, by=by)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    changes: dict,
+    by: User,
+    groups: list[Group] | None = None,
+    permissions: list[Permission] | None = None,
+) -> User:
+    """Write the admin's `changes` to a user, its row locked: a manufacturer belongs to an
+    organization (400 `manufacturer_needs_organization`), a role's group follows the role, and
+    `groups` / `permissions` (when given) replace the user's."""
+    _fields_check(changes, USER_FIELDS)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if user.role == Role.MANUFACTURER and user.organization_id is None:
+        raise InvalidInput(
+            "A manufacturer must belong to an organization.",
+            field="organization",
+            code="manufacturer_needs_organization",
+        )
+    history_as(user, by=by)
+    if changes:
+        user.save(update_fields=list(changes))
+    if groups is not None:
+        role_group = [Group.objects.get(name=user.role)] if user.role else []
+        user.groups.set({*groups, *role_group})
+    if permissions is not None:
+        user.user_permissions.set(permissions)
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, by: User) -> None:
+    """Delete a user who has done nothing recorded (the admin shows what protects the others);
+    a user never deletes themself (409 `own_account`)."""
+    if user.pk == by.pk:
+        raise Conflict("You cannot delete your own account.", field="user", code="own_account")
+    history_as(user, by=by)
+    user.delete()
+
+
+@transaction.atomic
+def user_password_disable(*, user: User) -> User:
+    """Leave `user` without a usable password (no password login; its API tokens are revoked by
+    the database as for any change of the password)."""
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
