@@ -31,6 +31,7 @@ from vault.financing.forms import (
     ValuationForm,
 )
 from vault.financing.models import (
+    PRICE_VERSION_FIELDS,
     TRANCHE_FIELDS,
     Facility,
     FeeReceipt,
@@ -429,20 +430,7 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
     add_form = PricePointForm
     add_title = "Add a market price"
     change_list_template = "admin/financing/pricepoint/change_list.html"
-    readonly_fields = [
-        "material",
-        "date",
-        "usd_per_kg",
-        "source",
-        "version",
-        "supersedes",
-        "withdrawn",
-        "status",
-        "created_by",
-        "created_at",
-        "confirmed_by",
-        "confirmed_at",
-    ]
+    readonly_fields = ["material", "date", "usd_per_kg", "source", *PRICE_VERSION_FIELDS]
     fields = tuple(readonly_fields)
 
     def add_service(self, request, data):

@@ -344,6 +344,19 @@ class FeeReceipt(models.Model):
         return f"Fee {self.amount} from {self.organization_id} on {self.date}"
 
 
+# The version record of a price point, read-only wherever a price is shown (API, admin).
+PRICE_VERSION_FIELDS = (
+    "version",
+    "supersedes",
+    "withdrawn",
+    "status",
+    "created_at",
+    "created_by",
+    "confirmed_by",
+    "confirmed_at",
+)
+
+
 class PricePoint(models.Model):
     """A market price of a material on a date from one source (an assessment, a quote), one
     version of it. Append-only: a correction (or a withdrawal) of a (material, date, source) is a

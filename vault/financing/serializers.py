@@ -8,6 +8,7 @@ from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, POSITIVE_MONEY, PRICE, RATE
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.financing.models import (
+    PRICE_VERSION_FIELDS,
     TRANCHE_FIELDS,
     TRANCHE_FOUR_EYES_FIELDS,
     DayCount,
@@ -184,32 +185,8 @@ class PricePointSerializer(ModelSerializer):
 
     class Meta:
         model = PricePoint
-        fields = [
-            "id",
-            "material",
-            "date",
-            "usd_per_kg",
-            "source",
-            "version",
-            "supersedes",
-            "withdrawn",
-            "status",
-            "created_at",
-            "created_by",
-            "confirmed_by",
-            "confirmed_at",
-        ]
-        read_only_fields = [
-            "id",
-            "version",
-            "supersedes",
-            "withdrawn",
-            "status",
-            "created_at",
-            "created_by",
-            "confirmed_by",
-            "confirmed_at",
-        ]
+        fields = ["id", "material", "date", "usd_per_kg", "source", *PRICE_VERSION_FIELDS]
+        read_only_fields = ["id", *PRICE_VERSION_FIELDS]
         validators: list[Any] = []  # the service answers a duplicate with 409 and the field named
 
 
