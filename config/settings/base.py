@@ -517,3 +517,8 @@ VAULT_DISBURSEMENT_SECOND_APPROVAL_USD = os.environ.get("VAULT_DISBURSEMENT_SECO
 # Read by vault.drawdowns.domain.second_approval_limits only.
 VAULT_DRAWDOWN_SECOND_APPROVAL_KG = os.environ.get("VAULT_DRAWDOWN_SECOND_APPROVAL_KG", "5000")
 VAULT_DRAWDOWN_SECOND_APPROVAL_USD = os.environ.get("VAULT_DRAWDOWN_SECOND_APPROVAL_USD", "350000")
+
+# Four eyes on market prices (issue 13): a new price moving more than this percentage from the
+# material's price in force is pending until a second finance user confirms it (corrections and
+# withdrawals always are). Read by vault.financing.services.prices.price_move_confirm_pct.
+VAULT_PRICE_MOVE_CONFIRM_PCT = os.environ.get("VAULT_PRICE_MOVE_CONFIRM_PCT", "20")

@@ -201,15 +201,17 @@ def test_invalid_input_is_a_400_with_the_error_shown_and_nothing_written(client_
     assert field_errors(refused, "amount").startswith("Only 1000.00 is outstanding on LOAN-T")
 
 
-def test_a_price_point_is_deleted_through_the_service(client_for, finance, material, monkeypatch):
+def test_a_price_point_delete_proposes_a_withdrawal(client_for, finance, material, monkeypatch):
     from vault.financing import services
 
     price = services.price_point_create(
         material=material, date=date(2026, 3, 1), usd_per_kg=Decimal("60"), source="A", by=finance
     )
     deleted = []
-    real = services.price_point_delete
-    monkeypatch.setattr(services, "price_point_delete", lambda **kw: deleted.append(kw["by"]) or real(**kw))
+    real = services.price_point_withdraw
+    monkeypatch.setattr(services, "price_point_withdraw", lambda **kw: deleted.append(kw["by"]) or real(**kw))
     response = client_for(finance).post(f"/admin/financing/pricepoint/{price.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    assert deleted == [finance] and not PricePoint.objects.exists()
+    assert deleted == [finance]
+    withdrawal = PricePoint.objects.get(supersedes=price)  # the price stays: a pending withdrawal supersedes it
+    assert (withdrawal.withdrawn, withdrawal.status, withdrawal.version) == (True, "pending", 2)

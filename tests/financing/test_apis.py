@@ -328,7 +328,7 @@ def test_price_import_upload(api, finance, material, manager):
     upload = SimpleUploadedFile("p.csv", b"material,date,usd_per_kg,source\nNDPR-OX,2026-03-01,60,A\n")
     response = api(finance).post("/api/v1/price-points/import/", {"file": upload}, format="multipart")
     assert response.status_code == 201, response.json()
-    assert response.json() == {"created": 1, "updated": 0}
+    assert response.json() == {"created": 1, "updated": 0, "unchanged": 0, "pending": []}
     bad = SimpleUploadedFile("p.csv", b"material,date,usd_per_kg,source\nNOPE,2026-03-01,60,A\n")
     response = api(finance).post("/api/v1/price-points/import/", {"file": bad}, format="multipart")
     assert response.status_code == 400
@@ -502,7 +502,7 @@ def test_price_import_as_json_text(api, finance, material):
     text = "material,date,usd_per_kg,source\nNDPR-OX,2026-03-01,60,A\n"
     response = api(finance).post("/api/v1/price-points/import/", {"text": text}, format="json")
     assert response.status_code == 201
-    assert response.json() == {"created": 1, "updated": 0}
+    assert response.json() == {"created": 1, "updated": 0, "unchanged": 0, "pending": []}
     response = api(finance).post("/api/v1/price-points/import/", {"nothing": 1}, format="json")
     assert response.status_code == 400
     assert "text" in response.json()["errors"]

@@ -119,10 +119,11 @@ def test_price_point_create_validates(material, finance):
         material=material, date=date(2026, 3, 1), usd_per_kg=Decimal("61.2500"), source="Fastmarkets", by=finance
     )
     assert price.created_by == finance
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as same:
         services.price_point_create(
-            material=material, date=date(2026, 3, 1), usd_per_kg=Decimal("62"), source="Fastmarkets", by=finance
+            material=material, date=date(2026, 3, 1), usd_per_kg=Decimal("61.25"), source="Fastmarkets", by=finance
         )
+    assert same.value.code == "price_exists"
     for bad, field in [("-1", "usd_per_kg"), ("1.00001", "usd_per_kg")]:
         with pytest.raises(InvalidInput) as exc:
             services.price_point_create(
@@ -145,9 +146,11 @@ DY-OX,2026-03-01,300,Assessment A
 def test_import_creates_then_updates(holdings, finance):
     assert services.price_points_import(text=CSV, by=finance) == services.PriceImport(created=3, updated=0)
     changed = CSV.replace("65,", "66,")
-    assert services.price_points_import(text=changed, by=finance) == services.PriceImport(created=0, updated=3)
-    assert PricePoint.objects.get(date=date(2026, 4, 1)).usd_per_kg == Decimal("66")
-    assert PricePoint.objects.count() == 3
+    result = services.price_points_import(text=changed, by=finance)
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
+    [correction] = result.pending
+    assert (correction.usd_per_kg, correction.version, correction.status) == (Decimal("66"), 2, "pending")
+    assert PricePoint.objects.count() == 4  # the first version stays: a correction is a new row
 
 
 def test_import_is_all_or_nothing_and_names_the_bad_lines(holdings, finance):
@@ -172,7 +175,7 @@ def test_import_prices_command(holdings, tmp_path):
     path.write_text("\ufeff" + CSV, encoding="utf-8")
     out = StringIO()
     call_command("import_prices", str(path), stdout=out)
-    assert "Imported 3 new and 0 updated" in out.getvalue()
+    assert "Imported 3 new and 0 corrected" in out.getvalue()
     assert PricePoint.objects.count() == 3
 
     path.write_text("material,date,usd_per_kg,source\nNDPR-OX,bad,1,X\n", encoding="utf-8")

@@ -171,7 +171,9 @@ API_ROWS = [
     *api(f"fees/{PK}/$", "fees/{fee}/", STAFF_READ),
     *api("price-points/$", "price-points/", STAFF_READ, FINANCE_WRITES),
     *api("price-points/import/$", "price-points/import/", POST_ONLY_STAFF, FINANCE_WRITES),
-    *api(f"price-points/{PK}/$", "price-points/{price_point}/", STAFF_READ),
+    *api(f"price-points/{PK}/$", "price-points/{price_point}/", STAFF_READ),  # DELETE 405: a withdrawal is a version
+    *api(f"price-points/{PK}/confirm/$", "price-points/{price_point}/confirm/", POST_ONLY_STAFF, FINANCE_WRITES),
+    *api(f"price-points/{PK}/reject/$", "price-points/{price_point}/reject/", POST_ONLY_STAFF, FINANCE_WRITES),
     *api("ledger/entries/$", "ledger/entries/", STAFF_READ),  # read-only: manual entries are proposed
     *api(f"ledger/entries/{PK}/$", "ledger/entries/{journal_entry}/", STAFF_READ),
     *api(f"ledger/entries/{PK}/reverse/$", "ledger/entries/{journal_entry}/reverse/", POST_ONLY_STAFF, FINANCE_WRITES),

@@ -31,6 +31,7 @@ from vault.financing.forms import (
     ValuationForm,
 )
 from vault.financing.models import (
+    PRICE_VERSION_FIELDS,
     TRANCHE_FIELDS,
     Facility,
     FeeReceipt,
@@ -406,15 +407,30 @@ class FeeReceiptAdmin(_MoneyRowAdmin):
 
 @admin.register(PricePoint)
 class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
-    list_display = ["material", "date", "usd_per_kg", "source", "created_by"]
-    list_filter = ["material", "source"]
-    list_select_related = ["material", "created_by"]
+    """Append-only versions: "Delete" proposes a withdrawal, adding a priced day and source
+    proposes a correction; both, and large moves, wait for a second finance user's "Confirm"."""
+
+    list_display = [
+        "material",
+        "date",
+        "usd_per_kg",
+        "source",
+        "version",
+        "withdrawn",
+        "status",
+        "created_by",
+        "confirmed_by",
+        "confirmed_at",
+    ]
+    list_filter = ["status", "material", "source"]
+    list_select_related = ["material", "created_by", "confirmed_by"]
+    actions = ["confirm", "reject"]
     date_hierarchy = "date"
     search_fields = ["material__code", "source"]
     add_form = PricePointForm
     add_title = "Add a market price"
     change_list_template = "admin/financing/pricepoint/change_list.html"
-    readonly_fields = ["material", "date", "usd_per_kg", "source", "created_by", "created_at"]
+    readonly_fields = ["material", "date", "usd_per_kg", "source", *PRICE_VERSION_FIELDS]
     fields = tuple(readonly_fields)
 
     def add_service(self, request, data):
@@ -424,7 +440,24 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
         return False
 
     def delete_service(self, request, obj):
-        services.price_point_delete(price_point=obj, by=request.user)
+        services.price_point_withdraw(price_point=obj, by=request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("financing.add_pricepoint"):
+            for name in ("confirm", "reject"):
+                actions.pop(name, None)
+        return actions
+
+    @admin.action(description="Confirm the selected prices proposed by another user")
+    def confirm(self, request, queryset):
+        confirm = services.price_point_confirm
+        self.service_action(request, queryset, verb="Confirmed", call=lambda p: confirm(price_point=p, by=request.user))
+
+    @admin.action(description="Reject the selected prices proposed by another user")
+    def reject(self, request, queryset):
+        reject = services.price_point_reject
+        self.service_action(request, queryset, verb="Rejected", call=lambda p: reject(price_point=p, by=request.user))
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -461,7 +494,12 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
             title="Import market prices (CSV)",
             intro="Columns: material,date,usd_per_kg,source. All rows or none: a bad row names its line.",
             call=run,
-            success=lambda r: f"Imported prices: {r.created} new, {r.updated} updated.",
+            success=lambda r: (
+                f"Imported prices: {r.created} new, {r.updated} corrected, {r.unchanged} unchanged; "
+                f"{len(r.pending)} pending a second finance user"
+                + (": " + ", ".join(str(p) for p in r.pending) if r.pending else "")
+                + "."
+            ),
         )
 
     def valuation_view(self, request):
@@ -469,7 +507,9 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
             raise PermissionDenied
         form = ValuationForm(request.GET or None)
         params = form.cleaned_data if form.is_valid() else {}
-        valuation = selectors.holdings_valuation(as_of=params.get("as_of"), source=params.get("source") or None)
+        valuation = selectors.holdings_valuation(
+            as_of=params.get("as_of"), source=params.get("source") or None, known_at=params.get("known_at")
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": "Valuation of the holdings",

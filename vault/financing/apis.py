@@ -26,7 +26,7 @@ from vault.financing.filters import (
     RepaymentFilter,
     TrancheFilter,
 )
-from vault.financing.models import Facility, Tranche
+from vault.financing.models import Facility, PricePoint, Tranche
 from vault.financing.serializers import (
     FacilitySerializer,
     FacilityUpdateSerializer,
@@ -322,6 +322,22 @@ class PricePointViewSet(ServiceCreateViewSet):
         )
         return Response(PriceImportResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=None, responses=PricePointSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None, format=None):
+        """Confirm a pending price version (a finance user other than its proposer): in force from now."""
+        price_point: PricePoint = self.get_object()
+        confirmed = services.price_point_confirm(price_point=price_point, by=acting_user(request))
+        return Response(PricePointSerializer(confirmed).data)
+
+    @extend_schema(request=None, responses=PricePointSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None, format=None):
+        """Reject a pending price version (a finance user other than its proposer)."""
+        price_point: PricePoint = self.get_object()
+        rejected = services.price_point_reject(price_point=price_point, by=acting_user(request))
+        return Response(PricePointSerializer(rejected).data)
+
 
 class ValuationApi(APIView):
     """The holdings per material at cost, at the latest market price and at the floor, as of a
@@ -331,6 +347,11 @@ class ValuationApi(APIView):
         parameters=[
             OpenApiParameter("as_of", OpenApiTypes.DATE, description="Default: today."),
             OpenApiParameter("source", str, description="Only prices from this source."),
+            OpenApiParameter(
+                "known_at",
+                OpenApiTypes.DATETIME,
+                description="The prices as known at this moment (default: now): later corrections ignored.",
+            ),
         ],
         responses=ValuationSerializer,
     )
@@ -338,6 +359,8 @@ class ValuationApi(APIView):
         params = ValuationQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         valuation = selectors.holdings_valuation(
-            as_of=params.validated_data["as_of"], source=params.validated_data["source"] or None
+            as_of=params.validated_data["as_of"],
+            source=params.validated_data["source"] or None,
+            known_at=params.validated_data["known_at"],
         )
         return Response(ValuationSerializer(valuation).data)

@@ -3,7 +3,8 @@ investors summing to $1.67B, a few disbursed tranches (enough cash for the demo 
 inventory demo posted as Dr inventory / Cr cash), interest accrued to yesterday with two
 quarterly payments, and monthly market prices per material. Four eyes: the tranches are planned
 (and large disbursements requested) by the demo's finance user and approved (and confirmed) by a
-second finance user, `finance2`. Investor names, tranche sizes and
+second finance user, `finance2`; the monthly prices move less than `VAULT_PRICE_MOVE_CONFIRM_PCT`
+from month to month, so each is in force as recorded (version 1, no second user). Investor names, tranche sizes and
 prices are invented for the demo and labelled as such. Idempotent: a second run the same day
 changes nothing (on a later day only the new days of interest are accrued, as the daily task
 would)."""

@@ -102,3 +102,4 @@ class StatementForm(forms.Form):
 class ValuationForm(forms.Form):
     as_of = date_field(required=False)
     source = forms.CharField(max_length=100, required=False)
+    known_at = forms.DateTimeField(required=False, help_text="The prices as known at this moment (default: now).")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from vault.core.numbers import MONEY, PRICE, RATE
@@ -348,23 +349,85 @@ class FeeReceipt(models.Model):
         return f"Fee {self.amount} from {self.organization_id} on {self.date}"
 
 
+# The version record of a price point, read-only wherever a price is shown (API, admin).
+PRICE_VERSION_FIELDS = (
+    "version",
+    "supersedes",
+    "withdrawn",
+    "status",
+    "created_at",
+    "created_by",
+    "confirmed_by",
+    "confirmed_at",
+)
+
+
 class PricePoint(models.Model):
-    """A market price of a material on a date from one source (an assessment, a quote)."""
+    """A market price of a material on a date from one source (an assessment, a quote), one
+    version of it. Append-only: a correction (or a withdrawal) of a (material, date, source) is a
+    new version superseding the one in force, never an edit; the only change a row ever takes is
+    the decision on a pending version (confirmed or rejected by a second user, PostgreSQL trigger
+    `financing_pricepoint_guard`). A version is in force from `confirmed_at` (its recording time
+    when it needed no second user); a valuation as known at a moment reads the versions in force then."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending a second user"
+        CONFIRMED = "confirmed", "confirmed"
+        REJECTED = "rejected", "rejected"
 
     material = models.ForeignKey("inventory.Material", on_delete=models.PROTECT, related_name="prices")
     date = models.DateField()
     usd_per_kg = models.DecimalField(validators=[MinValueValidator(0)], **PRICE)
     source = models.CharField(max_length=100, help_text="Assessment or quote, e.g. 'Fastmarkets NdPr oxide'.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+    supersedes = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    withdrawn = models.BooleanField(default=False, help_text="A withdrawal: the day and source have no price.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="recorded at")
     created_by = created_by_field()
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The second user who confirmed (or rejected) a pending version.",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="In force from (or rejected at).")
 
     class Meta:
         ordering = ["material_id", "-date", "-id"]
         indexes = [models.Index(fields=["material", "-date", "-id"])]
         constraints = [
-            models.UniqueConstraint(fields=["material", "date", "source"], name="price_point_one_per_source_day"),
+            models.UniqueConstraint(fields=["material", "date", "source", "version"], name="price_point_one_version"),
+            models.UniqueConstraint(
+                fields=["material", "date", "source"],
+                condition=Q(status="pending"),
+                name="price_point_one_pending",
+            ),
             models.CheckConstraint(name="price_point_not_negative", condition=Q(usd_per_kg__gte=0)),
+            models.CheckConstraint(
+                name="price_point_confirmed_by_another",
+                condition=Q(confirmed_by__isnull=True) | Q(created_by__isnull=True) | ~Q(confirmed_by=F("created_by")),
+            ),
+            models.CheckConstraint(
+                name="price_point_decision_whole",
+                condition=Q(status="pending", confirmed_by__isnull=True, confirmed_at__isnull=True)
+                | Q(status="confirmed", confirmed_at__isnull=False)
+                | Q(status="rejected", confirmed_by__isnull=False, confirmed_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="price_point_correction_confirmed_by_another",
+                condition=Q(supersedes__isnull=True) | ~Q(status="confirmed") | Q(confirmed_by__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.material_id} {self.date} {self.usd_per_kg} ({self.source})"
+        what = "withdrawn" if self.withdrawn else self.usd_per_kg
+        return f"{self.material_id} {self.date} {what} ({self.source}) v{self.version} {self.status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A version needing no second user is in force from when it is recorded.
+        if self._state.adding and self.status == self.Status.CONFIRMED and self.confirmed_at is None:
+            self.confirmed_at = timezone.now()
+        super().save(*args, **kwargs)

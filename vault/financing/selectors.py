@@ -6,10 +6,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter
 from django.utils import timezone
 
@@ -75,7 +75,9 @@ def fee_list() -> QuerySet[FeeReceipt]:
 
 
 def price_point_list() -> QuerySet[PricePoint]:
-    return PricePoint.objects.select_related("material").order_by("material__code", "-date", "-id")
+    return PricePoint.objects.select_related("material", "created_by", "confirmed_by").order_by(
+        "material__code", "-date", "-id"
+    )
 
 
 def loan_facility_ids() -> list[int]:
@@ -318,6 +320,7 @@ class MaterialValuation:
 class Valuation:
     as_of: date
     source: str | None
+    known_at: datetime | None
     materials: list[MaterialValuation]
     total_cost: Decimal
     total_market_value: Decimal
@@ -360,14 +363,35 @@ def holdings_as_of(as_of: date) -> dict[int, tuple[Decimal, Decimal]]:
     return holdings
 
 
-def holdings_valuation(*, as_of: date | None = None, source: str | None = None) -> Valuation:
+def prices_in_force(known_at: datetime | None = None) -> QuerySet[PricePoint]:
+    """The price in force of each (material, date, source) as known at `known_at` (now by
+    default): its latest version confirmed (or needing no confirmation) on or before then;
+    pending and rejected versions never count, and a withdrawn day and source has no price."""
+    known_at = known_at or timezone.now()
+    newer = PricePoint.objects.filter(
+        material=OuterRef("material"),
+        date=OuterRef("date"),
+        source=OuterRef("source"),
+        status=PricePoint.Status.CONFIRMED,
+        confirmed_at__lte=known_at,
+        version__gt=OuterRef("version"),
+    )
+    return PricePoint.objects.filter(status=PricePoint.Status.CONFIRMED, confirmed_at__lte=known_at).filter(
+        ~Exists(newer), withdrawn=False
+    )
+
+
+def holdings_valuation(
+    *, as_of: date | None = None, source: str | None = None, known_at: datetime | None = None
+) -> Valuation:
     """The holdings per material at cost, at the latest market price on or before `as_of`
-    (of `source` when given; ties on a day go to the latest recorded) and at the material's
-    price floor, with the unrealised gain or loss of market against cost. Totals add the
-    materials that have a price (market) or a floor (floor). Three queries."""
+    (of `source` when given; ties on a day go to the latest recorded) as it was known at
+    `known_at` (now by default: `prices_in_force`), and at the material's price floor, with the
+    unrealised gain or loss of market against cost. Totals add the materials that have a price
+    (market) or a floor (floor). Three queries."""
     as_of = as_of or timezone.localdate()
     holdings = holdings_as_of(as_of)
-    prices = PricePoint.objects.filter(material=OuterRef("pk"), date__lte=as_of)
+    prices = prices_in_force(known_at).filter(material=OuterRef("pk"), date__lte=as_of)
     if source:
         prices = prices.filter(source=source)
     prices = prices.order_by("-date", "-id")
@@ -404,6 +428,7 @@ def holdings_valuation(*, as_of: date | None = None, source: str | None = None) 
     return Valuation(
         as_of=as_of,
         source=source,
+        known_at=known_at,
         materials=rows,
         total_cost=sum((r.cost for r in rows), ZERO),
         total_market_value=sum((r.market_value for r in rows if r.market_value is not None), ZERO),

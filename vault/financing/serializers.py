@@ -8,6 +8,7 @@ from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, POSITIVE_MONEY, PRICE, RATE
 from vault.core.serializers import BoundedDateField, ModelSerializer
 from vault.financing.models import (
+    PRICE_VERSION_FIELDS,
     TRANCHE_FIELDS,
     TRANCHE_FOUR_EYES_FIELDS,
     DayCount,
@@ -179,11 +180,13 @@ class FeeReceiptSerializer(ModelSerializer):
 class PricePointSerializer(ModelSerializer):
     material = CodeRelatedField(queryset=Material.objects.all())
     usd_per_kg = serializers.DecimalField(min_value=Decimal("0"), **PRICE)
+    created_by = _username("created_by")
+    confirmed_by = _username("confirmed_by")
 
     class Meta:
         model = PricePoint
-        fields = ["id", "material", "date", "usd_per_kg", "source", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "material", "date", "usd_per_kg", "source", *PRICE_VERSION_FIELDS]
+        read_only_fields = ["id", *PRICE_VERSION_FIELDS]
         validators: list[Any] = []  # the service answers a duplicate with 409 and the field named
 
 
@@ -200,8 +203,10 @@ class PriceImportTextSerializer(serializers.Serializer):
 
 
 class PriceImportResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="New prices recorded (in force or pending).")
+    updated = serializers.IntegerField(help_text="Corrections recorded, pending a second user.")
+    unchanged = serializers.IntegerField(help_text="Rows equal to the price in force.")
+    pending = PricePointSerializer(many=True, help_text="The versions awaiting a second finance user.")
 
 
 class StatementQuerySerializer(serializers.Serializer):
@@ -241,6 +246,7 @@ class StatementSerializer(serializers.Serializer):
 
 class ValuationQuerySerializer(serializers.Serializer):
     as_of = BoundedDateField(required=False, allow_null=True, default=None)
+    known_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     # A field of the API named `source` (a Field's attribute for DRF's stubs, not for a Serializer).
     source = serializers.CharField(required=False, allow_blank=True, default="")  # type: ignore[assignment]
 
@@ -262,6 +268,7 @@ class MaterialValuationSerializer(serializers.Serializer):
 
 class ValuationSerializer(serializers.Serializer):
     as_of = BoundedDateField()
+    known_at = serializers.DateTimeField(allow_null=True)
     source = serializers.CharField(allow_null=True)  # type: ignore[assignment]  # the API's `source`, as above
     materials = MaterialValuationSerializer(many=True)
     total_cost = serializers.DecimalField(**MONEY)

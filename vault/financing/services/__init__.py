@@ -31,7 +31,16 @@ from vault.financing.services.facilities import (
     facility_update,
 )
 from vault.financing.services.payments import fee_receive, interest_pay, repayment_create
-from vault.financing.services.prices import PriceImport, price_point_create, price_point_delete, price_points_import
+from vault.financing.services.prices import (
+    PriceImport,
+    price_move_confirm_pct,
+    price_point_confirm,
+    price_point_create,
+    price_point_delete,
+    price_point_reject,
+    price_point_withdraw,
+    price_points_import,
+)
 from vault.financing.services.tranches import (
     second_approval_threshold,
     tranche_approve,
@@ -52,8 +61,12 @@ __all__ = [
     "fee_receive",
     "interest_accrue",
     "interest_pay",
+    "price_move_confirm_pct",
+    "price_point_confirm",
     "price_point_create",
     "price_point_delete",
+    "price_point_reject",
+    "price_point_withdraw",
     "price_points_import",
     "repayment_create",
     "second_approval_threshold",

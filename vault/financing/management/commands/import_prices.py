@@ -24,4 +24,9 @@ class Command(BaseCommand):
             result = price_points_import(text=text, by=None, default_source=source)
         except DomainError as exc:
             raise CommandError(exc.message)
-        self.stdout.write(self.style.SUCCESS(f"Imported {result.created} new and {result.updated} updated prices."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {result.created} new and {result.updated} corrected prices ({result.unchanged} unchanged); "
+                f"{len(result.pending)} pending a second finance user."
+            )
+        )
