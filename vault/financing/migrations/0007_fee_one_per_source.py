@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_truncate_guard"),
-        ("financing", "0005_accrual_carry"),
+        ("financing", "0006_price_versions"),
         ("ledger", "0008_period_close_four_eyes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
