@@ -51,6 +51,7 @@ def test_movement_shape(api, auditor, lot, manager):
         "reference": "",
         "counterpart": None,
         "reverses": None,
+        "business_date": lot.received_date.isoformat(),
         "created_at": body["created_at"],
         "created_by": manager.username,
     }

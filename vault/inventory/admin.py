@@ -72,7 +72,16 @@ class SiteAdmin(_CatalogueAdmin):
 class MovementInline(ReadOnlyInline):
     model = Movement
     fk_name = "lot"
-    readonly_fields = ["created_at", "kind", "quantity", "balance_after", "value", "reason", "created_by"]
+    readonly_fields = [
+        "business_date",
+        "created_at",
+        "kind",
+        "quantity",
+        "balance_after",
+        "value",
+        "reason",
+        "created_by",
+    ]
     fields = tuple(readonly_fields)
     ordering = ["-id"]
 
@@ -150,6 +159,7 @@ class IndexedOrderingChangeList(ChangeList):
 class MovementAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
+        "business_date",
         "created_at",
         "kind",
         "lot",
@@ -161,12 +171,12 @@ class MovementAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_by",
         "reverse_link",
     ]
-    list_filter = ["kind", "material", "site", ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["kind", "material", "site", ("business_date", admin.DateFieldListFilter)]
     list_select_related = ["lot", "material", "site", "created_by", "reversed_by"]
     search_fields = ["=lot__lot_number", "=reference"]  # see get_search_results
     search_help_text = "An exact lot number, reference (e.g. DR-12) or movement id."
     # Only what an index can sort: ordering a million rows by quantity took a second.
-    sortable_by = ["id", "created_at"]
+    sortable_by = ["id", "business_date", "created_at"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     ordering = ["-id"]
@@ -229,7 +239,8 @@ class MovementAdmin(ServiceFormMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             title=f"Reverse movement {movement.pk}",
             intro=(
                 f"{movement.get_kind_display()} of {formats.localize(movement.quantity)} kg on lot {movement.lot} "
-                f"({at}). The reversal posts the opposite movement and reverses its journal entry."
+                f"dated {formats.localize(movement.business_date)} (recorded {at}). "
+                "The reversal posts the opposite movement and reverses its journal entry."
             ),
             obj=movement,
             submit_label="Reverse",

@@ -4,6 +4,8 @@ origins and costs. Quantities and costs are invented for the demo and labelled a
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from vault.accounts.demo import demo_manager
 from vault.accounts.models import User
 from vault.inventory.models import Lot, Material, Site
@@ -70,7 +72,9 @@ def seed(*, by: User | None = None) -> None:
         )
     materials = {m.code: m for m in Material.objects.all()}
     sites = {s.code: s for s in Site.objects.all()}
-    start = date(2026, 3, 2)
+    # Received a week apart from March to June 2026, each on its own business date (never after
+    # today), so that the holdings and the ledger as of 30 June show them.
+    start, today = date(2026, 3, 2), timezone.localdate()
     for n, (material, site, kg, cost, mined, processed, supplier) in enumerate(LOTS, start=1):
         lot_number = f"DEMO-{material}-{n:03d}"
         if Lot.objects.filter(lot_number=lot_number).exists():
@@ -83,7 +87,7 @@ def seed(*, by: User | None = None) -> None:
             mining_country=mined,
             processing_country=processed,
             supplier=supplier,
-            received_date=start + timedelta(days=9 * n),
+            received_date=min(start + timedelta(days=7 * n), today),
             unit_cost=Decimal(cost),
             assay_certificate=f"ASSAY-2026-{n:04d}",
             initial_quantity=Decimal(kg),

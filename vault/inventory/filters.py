@@ -37,18 +37,24 @@ class MovementFilter(django_filters.FilterSet):
     site = CodeFilter(field_name="site", target=Site, help_text="Site code")
     lot = IdFilter(field_name="lot_id", help_text="Lot id")
     kind = django_filters.ChoiceFilter(choices=Movement.Kind.choices)
-    date_from = BoundedDateFilter(method="filter_date_from", label="On or after (YYYY-MM-DD)")
-    date_to = BoundedDateFilter(method="filter_date_to", label="On or before (YYYY-MM-DD)")
+    date_from = BoundedDateFilter(
+        field_name="business_date", lookup_expr="gte", label="Business date on or after (YYYY-MM-DD)"
+    )
+    date_to = BoundedDateFilter(
+        field_name="business_date", lookup_expr="lte", label="Business date on or before (YYYY-MM-DD)"
+    )
+    recorded_from = BoundedDateFilter(method="filter_recorded_from", label="Recorded on or after (YYYY-MM-DD)")
+    recorded_to = BoundedDateFilter(method="filter_recorded_to", label="Recorded on or before (YYYY-MM-DD)")
 
     class Meta:
         model = Movement
-        fields = ["material", "site", "lot", "kind", "date_from", "date_to"]
+        fields = ["material", "site", "lot", "kind", "date_from", "date_to", "recorded_from", "recorded_to"]
 
     # A range on `created_at` itself (not on its date) so that the index on it serves the query.
-    def filter_date_from(self, queryset, name, value):
+    def filter_recorded_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=_start_of(value))
 
-    def filter_date_to(self, queryset, name, value):
+    def filter_recorded_to(self, queryset, name, value):
         return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
 
 

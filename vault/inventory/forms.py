@@ -3,6 +3,7 @@ admin (vault.core.admin.ServiceFormMixin) shows what a service refuses on the na
 
 from django import forms
 
+from vault.core.filters import BoundedDateField
 from vault.inventory.models import LOT_INPUT_FIELDS, QUANTITY, Lot, Movement, Site
 from vault.inventory.services import CREATABLE_KINDS
 
@@ -16,10 +17,14 @@ class MovementForm(forms.Form):
     to_site = forms.ModelChoiceField(queryset=Site.objects.all(), required=False, help_text="Transfers only.")
     reason = forms.CharField(max_length=300, required=False, help_text="Required for adjustments and write-offs.")
     reference = forms.CharField(max_length=100, required=False)
+    business_date = BoundedDateField(required=False, help_text="The day the stock moved (YYYY-MM-DD); default: today.")
 
 
 class MovementReverseForm(forms.Form):
     reason = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 60}))
+    business_date = BoundedDateField(
+        required=False, help_text="Default: today; a day in a closed period moves to the first open day."
+    )
 
 
 class LotAddForm(forms.ModelForm):

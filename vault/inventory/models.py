@@ -135,7 +135,9 @@ LOT_INPUT_FIELDS = ("lot_number", "material", "site", "status", *LOT_ORIGIN_FIEL
 
 class Movement(models.Model):
     """One row of the append-only stock ledger. `quantity` is signed (+ in, - out) and
-    `balance_after` is the lot's on-hand right after it. Rows are never edited or deleted
+    `balance_after` is the lot's on-hand right after it (in the order recorded). `business_date`
+    is the day the stock moved, `created_at` the moment it was recorded: a backdated movement has
+    an earlier business date than its recording, never a future one. Rows are never edited or deleted
     (PostgreSQL trigger); a mistake is corrected by a reversal pointing at the original."""
 
     class Kind(models.TextChoices):
@@ -165,7 +167,10 @@ class Movement(models.Model):
         help_text="The other leg of a transfer.",
     )
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
-    created_at = models.DateTimeField(auto_now_add=True)
+    business_date = models.DateField(
+        help_text="The day the stock moved (its value date): what reports as of a date and its journal entry use."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the movement was recorded.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
@@ -178,6 +183,7 @@ class Movement(models.Model):
             models.Index(fields=["lot", "-id"]),
             models.Index(fields=["kind", "-id"]),
             models.Index(fields=["created_at"]),
+            models.Index(fields=["business_date"]),
             # Drawdown and purchase references, looked up exactly; most movements have none.
             models.Index(fields=["reference"], name="inventory_movement_reference", condition=~Q(reference="")),
         ]

@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
@@ -54,3 +55,41 @@ def movement_legs(*, movement: Movement) -> list[Movement]:
         if partner is not None:
             legs.append(partner)
     return legs
+
+
+def lot_lowest_balance_from(*, lot_id: int, day: date) -> Decimal:
+    """The lowest on-hand of a lot at the end of `day` or of any later business date: what a
+    movement backdated to `day` can take out without the lot's history going below zero."""
+    rows = (
+        Movement.objects.filter(lot_id=lot_id)
+        .order_by()
+        .values("business_date")
+        .annotate(total=Sum("quantity"))
+        .order_by("business_date")
+        .values_list("business_date", "total")
+    )
+    balance, lowest = Decimal("0"), None
+    for business_date, total in rows:
+        balance += Decimal(total)
+        if business_date >= day:
+            lowest = balance if lowest is None else min(lowest, balance)
+    if lowest is None:  # nothing on or after `day`: the balance then is the last one
+        lowest = balance
+    return lowest.quantize(QUANTUM)
+
+
+def holdings_through(as_of: date) -> dict[int, tuple[Decimal, Decimal]]:
+    """{material id: (kg on hand, value at cost)} at the end of business date `as_of`: the sums
+    of the stock movements dated up to that day (one grouped query). A movement's `value` is the
+    change of its lot's rounded value at cost, so the sums equal the lots' values then."""
+    rows = (
+        Movement.objects.filter(business_date__lte=as_of)
+        .order_by()
+        .values("material_id")
+        .annotate(quantity=Sum("quantity"), cost=Sum("value"))
+    )
+    return {
+        row["material_id"]: (Decimal(row["quantity"]).quantize(QUANTUM), Decimal(row["cost"]).quantize(Decimal("0.01")))
+        for row in rows
+        if row["quantity"]
+    }

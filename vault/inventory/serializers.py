@@ -3,7 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from vault.core.numbers import QUANTITY
-from vault.core.serializers import ModelSerializer, related_code
+from vault.core.serializers import BoundedDateField, ModelSerializer, related_code
 from vault.inventory.models import LOT_INPUT_FIELDS, Lot, Material, Movement, Position, Site
 from vault.inventory.services import CREATABLE_KINDS
 
@@ -73,6 +73,7 @@ class MovementSerializer(ModelSerializer):
             "reference",
             "counterpart",
             "reverses",
+            "business_date",
             "created_at",
             "created_by",
         ]
@@ -88,10 +89,19 @@ class MovementCreateSerializer(serializers.Serializer):
     to_site = serializers.SlugRelatedField(
         slug_field="code", queryset=Site.objects.all(), required=False, allow_null=True, default=None
     )
+    business_date = BoundedDateField(
+        required=False, allow_null=True, default=None, help_text="The day the stock moved; default: today."
+    )
 
 
 class MovementReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+    business_date = BoundedDateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Default: today; a day in a closed period moves to the first open day.",
+    )
 
 
 class PositionSerializer(ModelSerializer):

@@ -7,6 +7,7 @@ changed; each change of value at cost posted against the inventory account."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
@@ -21,11 +22,11 @@ from vault.accounts.models import User
 from vault.core.errors import Conflict, InsufficientStock, InvalidInput
 from vault.core.history import history_as
 from vault.inventory.models import Lot, Movement, Position, Site, value_at_cost
-from vault.inventory.selectors import lot_totals, site_held
+from vault.inventory.selectors import lot_lowest_balance_from, lot_totals, site_held
 from vault.inventory.signals import stock_changed
 from vault.ledger import chart
 from vault.ledger.models import JournalEntry
-from vault.ledger.services import Line, entry_post
+from vault.ledger.services import Line, date_open_check, entry_post
 
 QUANTUM_PLACES = 3
 ZERO = Decimal("0")
@@ -106,6 +107,27 @@ def available_check(lot: Lot, *, verb: str) -> None:
         )
 
 
+def business_date_check(day: date | None, *, lot: Lot | None = None, field: str = "business_date") -> date:
+    """The business date of a movement: `day`, or today when not given. Refused: a future day
+    (InvalidInput `business_date_future`), a day before `lot` was received
+    (`business_date_before_receipt`) and a day in a closed period (Conflict `period_closed`, the
+    ledger's rule, its lock date held until the transaction ends), each on `field`."""
+    today = timezone.localdate()
+    day = today if day is None else day
+    if day > today:
+        raise InvalidInput(
+            f"A movement cannot be dated {day}, after today ({today}).", field=field, code="business_date_future"
+        )
+    if lot is not None and day < lot.received_date:
+        raise InvalidInput(
+            f"Lot {lot.lot_number} was received on {lot.received_date}: a movement of it cannot be dated {day}.",
+            field=field,
+            code="business_date_before_receipt",
+        )
+    date_open_check(day, field=field, lock=True)
+    return day
+
+
 def _capacity_check(site_id: int, incoming: Decimal) -> None:
     """Refuse an inflow that would put more on the site than its capacity
     (`exceeds_site_capacity`, field `quantity`). The site row is locked so that two concurrent
@@ -136,6 +158,22 @@ def _balances_check(change: Change) -> None:
         )
 
 
+def _history_check(change: Change, day: date | None) -> None:
+    """An outflow dated before today must not take the lot below zero on any business date
+    since (InsufficientStock): its history, read by business date, stays possible."""
+    if day is None or change.delta >= 0 or day >= timezone.localdate():
+        return
+    lot = change.lot
+    lowest = lot_lowest_balance_from(lot_id=lot.pk, day=day)
+    if lowest + change.delta < 0:
+        raise InsufficientStock(
+            f"Lot {lot.lot_number} held at most {lowest} kg on or after {day}: "
+            f"{-change.delta} kg cannot leave it on that date.",
+            field="quantity",
+            lot=lot.lot_number,
+        )
+
+
 def _position_apply(change: Change) -> None:
     """Add `change` to the position of its lot's material and site (once the lot's row has it)."""
     lot = change.lot
@@ -152,14 +190,17 @@ def _position_apply(change: Change) -> None:
         Position.objects.create(material_id=lot.material_id, site_id=lot.site_id, **totals)
 
 
-def changes_apply(changes: list[Change]) -> dict[int, Decimal]:
+def changes_apply(changes: list[Change], *, on: date | None = None) -> dict[int, Decimal]:
     """Write lot and position balances for already locked lots, and return each lot's new
     on-hand. Refused, before anything is written, when an inflow would put more on its site
     than the site's capacity (the receiving sites are locked first, in the order of `changes`,
     then the positions in material and site order) and when a lot would go below its reserved
-    or zero (InsufficientStock)."""
+    or zero (InsufficientStock), now or, for an outflow dated `on` before today, on any
+    business date since."""
     for change in changes:
         _capacity_check(change.lot.site_id, change.delta)
+    for change in changes:
+        _history_check(change, on)
     after: dict[int, Decimal] = {}
     for change in sorted(changes, key=lambda c: (c.lot.material_id, c.lot.site_id, c.lot.pk)):
         _balances_check(change)
@@ -182,12 +223,14 @@ def movement_record(
     change: Change,
     after: dict[int, Decimal],
     by: User,
+    business_date: date,
     reason: str = "",
     reference: str = "",
     reverses: Movement | None = None,
     counterpart: Movement | None = None,
 ) -> Movement:
-    """The movement row of an applied `change` (`after`: what `changes_apply` returned). Its value is
+    """The movement row of an applied `change` (`after`: what `changes_apply` returned), on
+    `business_date` (checked by the caller with `business_date_check`). Its value is
     the change of the lot's rounded value, so that movement values add up to exactly the lot's
     value at cost however many movements it has."""
     lot, balance_after = change.lot, after[change.lot.pk]
@@ -204,6 +247,7 @@ def movement_record(
         reference=reference,
         reverses=reverses,
         counterpart=counterpart,
+        business_date=business_date,
         created_by=by,
     )
 
@@ -222,7 +266,7 @@ def movements_post(
     movements: list[Movement], *, by: User, contra: str | None = None, memo: str = "", net: Decimal | None = None
 ) -> JournalEntry | None:
     """Post the net value change of `movements` (one operation) against the inventory account,
-    as the first movement's entry; nothing when the net is zero."""
+    as the first movement's entry, dated on its business date; nothing when the net is zero."""
     first = movements[0]
     if net is None:
         net = sum((m.value for m in movements), ZERO)
@@ -236,7 +280,7 @@ def movements_post(
     )
     lot = first.lot
     return entry_post(
-        date=timezone.localdate(),
+        date=first.business_date,
         memo=memo or f"{first.get_kind_display()} {abs(first.quantity)} kg {lot.material.code} lot {lot.lot_number}",
         lines=lines,
         source_type="movement",

@@ -24,11 +24,14 @@ from vault.inventory.services.movements import movement_receipt
 from vault.ledger import chart
 
 LOT_DETAILS = ("supplier", "assay_certificate")
+# The receipt's fields as `lot_create` names them.
+_INITIAL_RECEIPT_FIELDS = {"quantity": "initial_quantity", "business_date": "received_date"}
 
 
 def _initial_receipt(*, lot: Lot, quantity: Decimal, by: User, reference: str, contra_account: str) -> None:
-    """Receive `quantity` into the new `lot`; a refusal about the quantity names the caller's
-    field, `initial_quantity`."""
+    """Receive `quantity` into the new `lot` on its received date (its business date); a refusal
+    about the quantity names the caller's field, `initial_quantity`, and one about the date
+    (future, closed period) `received_date`."""
     try:
         movement_receipt(
             lot=lot,
@@ -37,10 +40,11 @@ def _initial_receipt(*, lot: Lot, quantity: Decimal, by: User, reference: str, c
             reason="Initial receipt",
             reference=reference,
             contra_account=contra_account,
+            business_date=lot.received_date,
         )
     except DomainError as exc:
-        if exc.field == "quantity":
-            exc.field = "initial_quantity"
+        if exc.field in _INITIAL_RECEIPT_FIELDS:
+            exc.field = _INITIAL_RECEIPT_FIELDS[exc.field]
         raise
     lot.refresh_from_db(fields=["on_hand", "reserved"])
 
@@ -63,8 +67,9 @@ def lot_create(
     contra_account: str = chart.CASH,
     reference: str = "",
 ) -> Lot:
-    """Create a lot, and receive `initial_quantity` into it when given (one receipt movement,
-    posted against `contra_account`: cash for a purchase, receivables for a replenishment).
+    """Create a lot, and receive `initial_quantity` into it when given (one receipt movement
+    dated `received_date`, posted on that day against `contra_account`: cash for a purchase,
+    receivables for a replenishment; a future or closed date is then refused on `received_date`).
     A lot number taken raises InvalidInput (`lot_number_taken`); what the model refuses raises
     its ValidationError, per field."""
     if Lot.objects.filter(lot_number=lot_number).exists():

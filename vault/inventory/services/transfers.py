@@ -10,6 +10,7 @@ destination lot number belongs to another lot (`transfer_lot_number_taken`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import partial
 
@@ -21,6 +22,7 @@ from vault.core.numbers import parse_quantity
 from vault.inventory.models import LOT_ORIGIN_FIELDS, Lot, Movement, Site
 from vault.inventory.services._common import (
     Change,
+    business_date_check,
     changes_apply,
     lots_lock,
     movement_record,
@@ -57,19 +59,34 @@ def _transfer_destination(lot: Lot, to_site: Site) -> Lot:
 
 @transaction.atomic
 def movement_transfer(
-    *, lot: Lot, quantity: Decimal, to_site: Site, by: User, reason: str = "", reference: str = ""
+    *,
+    lot: Lot,
+    quantity: Decimal,
+    to_site: Site,
+    by: User,
+    reason: str = "",
+    reference: str = "",
+    business_date: date | None = None,
 ) -> Movement:
     """Move quantity from a lot to the lot of the same origin at `to_site` (created on first
-    transfer). Returns the outbound leg; `counterpart` is the inbound leg."""
+    transfer), both legs on `business_date` (today by default; `business_date_check`). Returns
+    the outbound leg; `counterpart` is the inbound leg."""
     quantity = parse_quantity(quantity)
     if to_site.pk == lot.site_id:
         raise InvalidInput("A transfer goes to another site.", field="to_site", code="transfer_same_site")
     destination = _transfer_destination(lot, to_site)
     locked = lots_lock(lot, destination)
+    day = business_date_check(business_date, lot=locked[lot.pk])
     outbound, inbound = Change(locked[lot.pk], -quantity), Change(locked[destination.pk], quantity)
-    after = changes_apply([outbound, inbound])
+    after = changes_apply([outbound, inbound], on=day)
     record = partial(
-        movement_record, kind=Movement.Kind.TRANSFER, after=after, by=by, reason=reason, reference=reference
+        movement_record,
+        kind=Movement.Kind.TRANSFER,
+        after=after,
+        by=by,
+        business_date=day,
+        reason=reason,
+        reference=reference,
     )
     in_leg = record(change=inbound)
     out_leg = record(change=outbound, counterpart=in_leg)
