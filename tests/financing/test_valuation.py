@@ -19,9 +19,23 @@ def holdings(material, site, manager):
     """NDPR-OX: 1,000 kg at 50 received 10 March, 400 kg released 10 April.
     DY-OX: 10 kg at 300 received 10 March."""
     with travel_to(date(2026, 3, 10)):
-        lot = LotFactory(material=material, site=site, initial_quantity="1000", unit_cost="50.00", by=manager)
+        lot = LotFactory(
+            material=material,
+            site=site,
+            initial_quantity="1000",
+            unit_cost="50.00",
+            by=manager,
+            received_date=date(2026, 3, 10),
+        )
         dy = MaterialFactory(code="DY-OX", price_floor=Decimal("250"))
-        LotFactory(material=dy, site=site, initial_quantity="10", unit_cost="300.00", by=manager)
+        LotFactory(
+            material=dy,
+            site=site,
+            initial_quantity="10",
+            unit_cost="300.00",
+            by=manager,
+            received_date=date(2026, 3, 10),
+        )
     with travel_to(date(2026, 4, 10)):
         movement_release(lot=lot, quantity=Decimal("400"), by=manager)
     material.price_floor = Decimal("110")

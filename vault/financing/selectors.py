@@ -336,7 +336,7 @@ def _money(value: Decimal) -> Decimal:
 def holdings_as_of(as_of: date) -> dict[int, tuple[Decimal, Decimal]]:
     """{material id: (kg on hand, value at cost)} at the end of `as_of`. Today and later: the
     lots' maintained on-hand (value at cost per lot, rounded per lot). Before: the sums of the
-    stock movements recorded up to that day (one grouped query); a movement's `value` is the
+    stock movements with a business date up to that day (one grouped query); a movement's `value` is the
     change of its lot's rounded value at cost, so the sums equal the lots' values then."""
     holdings: dict[int, tuple[Decimal, Decimal]] = {}
     if as_of >= timezone.localdate():
@@ -350,17 +350,7 @@ def holdings_as_of(as_of: date) -> dict[int, tuple[Decimal, Decimal]]:
             quantity, cost = holdings.get(material_id, (Decimal("0"), ZERO))
             holdings[material_id] = (quantity + on_hand, cost + value_at_cost(on_hand, unit_cost))
         return holdings
-    movements = (
-        inventory_selectors.movement_list()
-        .filter(created_at__date__lte=as_of)
-        .order_by()
-        .values("material_id")
-        .annotate(quantity=Sum("quantity"), cost=Sum("value"))
-    )
-    for row in movements:
-        if row["quantity"]:
-            holdings[row["material_id"]] = (row["quantity"].quantize(Decimal("0.001")), row["cost"].quantize(CENT))
-    return holdings
+    return {material: held for material, held in inventory_selectors.holdings_through(as_of).items() if held[0]}
 
 
 def prices_in_force(known_at: datetime | None = None) -> QuerySet[PricePoint]:

@@ -24,6 +24,7 @@ MOVEMENT_FIELDS = (
     "reference",
     "counterpart_id",
     "reverses_id",
+    "business_date",
     "created_at",
     "created_by_id",
 )
