@@ -275,24 +275,21 @@ class TrancheAdmin(ServiceFormMixin, HistoryAdmin):
     def _may_act(self, request) -> bool:
         return request.user.has_perm("financing.change_tranche")
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not self._may_act(request):
-            for name in ("approve", "disburse_confirm", "cancel"):
-                actions.pop(name, None)
-        return actions
+    def has_act_permission(self, request) -> bool:
+        """Who sees the workflow's actions (Django's `@admin.action(permissions=["act"])`)."""
+        return self._may_act(request)
 
-    @admin.action(description="Approve selected tranches (planned by another user)")
+    @admin.action(description="Approve selected tranches (planned by another user)", permissions=["act"])
     def approve(self, request, queryset):
         approve = services.tranche_approve
         self.service_action(request, queryset, verb="Approved", call=lambda t: approve(tranche=t, by=request.user))
 
-    @admin.action(description="Confirm the disbursements requested by another user")
+    @admin.action(description="Confirm the disbursements requested by another user", permissions=["act"])
     def disburse_confirm(self, request, queryset):
         confirm = services.tranche_disburse_confirm
         self.service_action(request, queryset, verb="Disbursed", call=lambda t: confirm(tranche=t, by=request.user))
 
-    @admin.action(description="Cancel selected tranches")
+    @admin.action(description="Cancel selected tranches", permissions=["act"])
     def cancel(self, request, queryset):
         cancel = services.tranche_cancel
         self.service_action(
@@ -442,19 +439,16 @@ class PricePointAdmin(ServiceFormMixin, admin.ModelAdmin):
     def delete_service(self, request, obj):
         services.price_point_withdraw(price_point=obj, by=request.user)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.has_perm("financing.add_pricepoint"):
-            for name in ("confirm", "reject"):
-                actions.pop(name, None)
-        return actions
+    def has_decide_permission(self, request) -> bool:
+        """Who sees "Confirm" and "Reject" (Django's `@admin.action(permissions=["decide"])`)."""
+        return request.user.has_perm("financing.add_pricepoint")
 
-    @admin.action(description="Confirm the selected prices proposed by another user")
+    @admin.action(description="Confirm the selected prices proposed by another user", permissions=["decide"])
     def confirm(self, request, queryset):
         confirm = services.price_point_confirm
         self.service_action(request, queryset, verb="Confirmed", call=lambda p: confirm(price_point=p, by=request.user))
 
-    @admin.action(description="Reject the selected prices proposed by another user")
+    @admin.action(description="Reject the selected prices proposed by another user", permissions=["decide"])
     def reject(self, request, queryset):
         reject = services.price_point_reject
         self.service_action(request, queryset, verb="Rejected", call=lambda p: reject(price_point=p, by=request.user))

@@ -7,18 +7,13 @@ from rest_framework import serializers
 from vault.accounts.models import Organization
 from vault.core.numbers import MONEY, POSITIVE_MONEY, PRICE, RATE
 from vault.core.serializers import BoundedDateField, ModelSerializer
+from vault.financing import models
 from vault.financing.models import (
     PRICE_VERSION_FIELDS,
     TRANCHE_FIELDS,
     TRANCHE_FOUR_EYES_FIELDS,
     DayCount,
     Facility,
-    FeeReceipt,
-    InterestAccrual,
-    InterestPayment,
-    InterestRate,
-    PricePoint,
-    Repayment,
     Tranche,
 )
 from vault.financing.selectors import rate_on
@@ -28,7 +23,7 @@ from vault.ledger.serializers import CodeRelatedField
 
 class InterestRateSerializer(ModelSerializer):
     class Meta:
-        model = InterestRate
+        model = models.InterestRate
         fields = ["effective_from", "rate_pct"]
 
 
@@ -144,21 +139,21 @@ class _FacilityPaymentMeta:
 
 class RepaymentSerializer(_FacilityPaymentFields, ModelSerializer):
     class Meta(_FacilityPaymentMeta):
-        model = Repayment
+        model = models.Repayment
 
 
 class InterestPaymentSerializer(_FacilityPaymentFields, ModelSerializer):
     facility = CodeRelatedField(queryset=Facility.objects.filter(kind=Facility.Kind.LOAN))
 
     class Meta(_FacilityPaymentMeta):
-        model = InterestPayment
+        model = models.InterestPayment
 
 
 class InterestAccrualSerializer(ModelSerializer):
     facility = serializers.CharField(source="facility.code", read_only=True)
 
     class Meta:
-        model = InterestAccrual
+        model = models.InterestAccrual
         fields = ["id", "facility", "date", "principal", "rate_pct", "day_count", "amount"]
         read_only_fields = fields
 
@@ -172,7 +167,7 @@ class FeeReceiptSerializer(ModelSerializer):
     memo = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     class Meta:
-        model = FeeReceipt
+        model = models.FeeReceipt
         fields = ["id", "organization", "amount", "date", "memo", "source_type", "source_id", "entry", "created_at"]
         read_only_fields = ["id", "entry", "created_at"]
 
@@ -184,7 +179,7 @@ class PricePointSerializer(ModelSerializer):
     confirmed_by = _username("confirmed_by")
 
     class Meta:
-        model = PricePoint
+        model = models.PricePoint
         fields = ["id", "material", "date", "usd_per_kg", "source", *PRICE_VERSION_FIELDS]
         read_only_fields = ["id", *PRICE_VERSION_FIELDS]
         validators: list[Any] = []  # the service answers a duplicate with 409 and the field named
