@@ -38,8 +38,9 @@ def test_the_business_day_is_new_yorks_and_celery_follows_it(evening):
 
 
 def test_an_evening_receipt_is_booked_and_found_on_the_business_day(evening, api, auditor, material, site, manager):
-    lot = LotFactory(material=material, site=site, initial_quantity="10", by=manager)
+    lot = LotFactory(material=material, site=site, initial_quantity="10", by=manager, received_date=evening)
     movement = lot.movements.get()
+    assert movement.business_date == evening
     assert JournalEntry.objects.get(source_type="movement", source_id=movement.pk).date == evening
 
     def found(**params):

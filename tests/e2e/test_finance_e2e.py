@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.e2e.conftest import login_admin
@@ -113,7 +112,7 @@ def test_download_of_one_account_follows_the_filter_and_runs_its_balance(new_pag
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["date"], r["debit"], r["credit"], r["running_balance"]) for r in rows] == [
-        ("2026-03-02", "2500000.00", "", "2500000.00"),
-        ("2026-03-05", "1000.00", "", "2501000.00"),
-        (timezone.localdate().isoformat(), "", "50000.00", "2451000.00"),
+        ("2026-03-01", "", "50000.00", "-50000.00"),  # the lot's receipt, on its received date
+        ("2026-03-02", "2500000.00", "", "2450000.00"),
+        ("2026-03-05", "1000.00", "", "2451000.00"),
     ]
